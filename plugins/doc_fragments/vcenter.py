@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: tenantdr.asr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection options shared by every vCenter module of tenantdr.asr."""
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  hostname:
+    description:
+      - vCenter Server host name or IP address.
+      - Falls back to the E(VMWARE_HOST) environment variable, which the AWX/AAP built-in VMware vCenter credential sets.
+    type: str
+    required: true
+  username:
+    description:
+      - User name to log in to vCenter with, in C(user@domain) or C(DOMAIN\\user) form.
+      - Falls back to E(VMWARE_USER).
+    type: str
+    required: true
+    aliases: [user]
+  password:
+    description:
+      - Password of O(username).
+      - Falls back to E(VMWARE_PASSWORD).
+    type: str
+    required: true
+    aliases: [pass, pwd]
+  port:
+    description:
+      - TCP port of the vCenter SDK endpoint.
+      - Falls back to E(VMWARE_PORT).
+    type: int
+    default: 443
+  validate_certs:
+    description:
+      - Verify the vCenter TLS certificate against the system trust store.
+      - Set to V(false) only for lab vCenters with self-signed certificates.
+      - Falls back to E(VMWARE_VALIDATE_CERTS), which AWX sets from its global setting.
+    type: bool
+    default: true
+requirements:
+  - pyvmomi >= 8.0.1.0
+"""

@@ -1,0 +1,437 @@
+# -*- coding: utf-8 -*-
+# Copyright: tenantdr.asr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vCenter plumbing for tenantdr.asr: connection, bulk reads and the few writes.
+
+Everything a module needs from vCenter is read in bulk, once per task:
+
+* :func:`read_snapshot` sends one ``RetrievePropertiesEx`` (plus continuation pages) over a
+  recursive ContainerView of the whole inventory, the AuthorizationManager (roles and
+  privileges) and the CustomFieldsManager (custom attribute names), then one
+  ``RetrieveAllPermissions``.  It returns a :class:`Snapshot` of plain data.
+* Writes are one ``SetEntityPermissions`` per entity whose permissions differ, one
+  ``RemoveEntityPermission`` per permission to drop, and role CRUD calls.
+
+The snapshot is plain Python data (dicts, lists, strings), so the planning code in
+``permissions.py``, ``tenant_plan.py`` and ``isolation.py`` is pure and unit-testable.
+"""
+from __future__ import annotations
+
+import ssl
+
+from ansible.module_utils.basic import env_fallback
+
+try:
+    from pyVim.connect import SmartConnect, Disconnect
+    from pyVmomi import vim, vmodl
+    HAS_PYVMOMI = True
+    PYVMOMI_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the module
+    HAS_PYVMOMI = False
+    PYVMOMI_IMPORT_ERROR = exc
+    vim = vmodl = None
+
+
+class VCenterError(Exception):
+    """A vCenter problem worth one clear message (no traceback)."""
+
+
+def vcenter_argument_spec() -> dict:
+    """Connection options; each falls back to the variables AWX's VMware credential injects."""
+    return dict(
+        hostname=dict(type='str', required=True, fallback=(env_fallback, ['VMWARE_HOST'])),
+        username=dict(type='str', required=True, aliases=['user'], fallback=(env_fallback, ['VMWARE_USER'])),
+        password=dict(type='str', required=True, aliases=['pass', 'pwd'], no_log=True,
+                      fallback=(env_fallback, ['VMWARE_PASSWORD'])),
+        port=dict(type='int', default=443, fallback=(env_fallback, ['VMWARE_PORT'])),
+        validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['VMWARE_VALIDATE_CERTS'])),
+    )
+
+
+def require_pyvmomi(module) -> None:
+    if not HAS_PYVMOMI:
+        from ansible.module_utils.basic import missing_required_lib
+        module.fail_json(msg=missing_required_lib('pyvmomi'), exception=str(PYVMOMI_IMPORT_ERROR))
+
+
+# --------------------------------------------------------------------------------------------
+# Object types
+# --------------------------------------------------------------------------------------------
+
+#: Types read from the inventory, with the type-specific properties we need.
+#: ``name`` and ``parent`` are read for every ManagedEntity.
+TYPE_PROPERTIES = {
+    'Datacenter': ['vmFolder', 'hostFolder', 'datastoreFolder', 'networkFolder'],
+    'Folder': ['childType'],
+    'ComputeResource': ['resourcePool', 'host'],  # also matches ClusterComputeResource
+    'HostSystem': ['datastore', 'network'],
+    'VirtualMachine': ['resourcePool', 'runtime.host', 'datastore', 'network', 'customValue', 'config.template'],
+    'StoragePod': [],
+}
+
+#: Inventory-path kinds a user may address, by vSphere type (used in error messages).
+TYPE_LABELS = {
+    'Folder': 'folder',
+    'Datacenter': 'datacenter',
+    'ClusterComputeResource': 'cluster',
+    'ComputeResource': 'standalone host (compute resource)',
+    'HostSystem': 'host',
+    'ResourcePool': 'resource pool',
+    'VirtualApp': 'vApp',
+    'VirtualMachine': 'virtual machine',
+    'Datastore': 'datastore',
+    'StoragePod': 'datastore cluster',
+    'Network': 'network',
+    'DistributedVirtualPortgroup': 'distributed port group',
+    'OpaqueNetwork': 'opaque network',
+    'VmwareDistributedVirtualSwitch': 'distributed switch',
+    'DistributedVirtualSwitch': 'distributed switch',
+}
+
+NETWORK_TYPES = ('Network', 'DistributedVirtualPortgroup', 'OpaqueNetwork')
+COMPUTE_TYPES = ('ClusterComputeResource', 'ComputeResource')
+
+
+def moid_of(ref) -> str | None:
+    return None if ref is None else ref._moId
+
+
+# --------------------------------------------------------------------------------------------
+# Snapshot: the whole inventory, roles, privileges and permissions as plain data
+# --------------------------------------------------------------------------------------------
+
+class Snapshot:
+    """Plain-data picture of one vCenter.
+
+    ``objects``: moid -> dict with at least ``moid``, ``type``, ``name``, ``parent`` (moid or
+    None) and ``path`` (govc-style inventory path, ``/`` for the root folder).  Type-specific keys:
+
+    * Datacenter: ``vm_folder``, ``host_folder``, ``datastore_folder``, ``network_folder``
+    * ClusterComputeResource / ComputeResource: ``resource_pool`` (root pool), ``hosts``
+    * HostSystem: ``datastores``, ``networks``, ``compute`` (its cluster / compute resource)
+    * VirtualMachine: ``resource_pool``, ``host``, ``datastores``, ``networks``,
+      ``custom_attributes`` (name -> value), ``template``
+    * ResourcePool / VirtualApp: ``compute`` (owning cluster / compute resource)
+    * every object: ``datacenter`` (moid of its datacenter, None above datacenters)
+
+    ``roles``: list of {``id``, ``name``, ``label``, ``system``, ``privileges``}.
+    ``privileges``: list of {``id``, ``group``, ``name``, ``on_parent``}.
+    ``permissions``: list of {``entity``, ``principal``, ``group``, ``role_id``, ``propagate``}.
+    """
+
+    def __init__(self, objects, root, roles, privileges, permissions, about=None):
+        self.objects = objects
+        self.root = root
+        self.roles = roles
+        self.privileges = privileges
+        self.permissions = permissions
+        self.about = about or {}
+        self.by_path = {o['path'].lower(): moid for moid, o in objects.items()}
+        self._roles_by_id = {r['id']: r for r in roles}
+
+    # -- roles ---------------------------------------------------------------------------
+    def role_by_id(self, role_id):
+        return self._roles_by_id.get(role_id)
+
+    def find_role(self, name):
+        """Find a role by name or UI label, case-insensitively (``ReadOnly`` == ``Read-only``)."""
+        wanted = str(name).strip().lower()
+        for role in self.roles:
+            if role['name'].lower() == wanted or (role.get('label') or '').lower() == wanted:
+                return role
+        return None
+
+    # -- objects -------------------------------------------------------------------------
+    def ancestors(self, moid):
+        """Inventory parents of ``moid``, nearest first (the folder chain, not the compute chain)."""
+        out = []
+        parent = self.objects[moid]['parent']
+        while parent is not None and parent in self.objects:
+            out.append(parent)
+            parent = self.objects[parent]['parent']
+        return out
+
+    def complex_child_reason(self, moid):
+        """Why ``moid`` cannot hold a permission, and what to use instead; None when it can.
+
+        vSphere API (AuthorizationManager, "complex entities"): a datacenter's root vm, host,
+        datastore and network folders, a compute resource's or cluster's root resource pool and
+        the host of a standalone compute resource cannot hold permissions; they inherit from their
+        parent regardless of the propagation flag.
+        """
+        obj = self.objects[moid]
+        parent = self.objects.get(obj['parent']) if obj['parent'] else None
+        if obj['type'] == 'Folder' and parent and parent['type'] == 'Datacenter':
+            return ("it is the root '%s' folder of datacenter '%s'" % (obj['name'], parent['name']),
+                    "the datacenter '%s' or a sub-folder" % parent['path'])
+        if obj['type'] == 'ResourcePool' and parent and parent['type'] in COMPUTE_TYPES:
+            return ("it is the root resource pool of %s '%s'" % (TYPE_LABELS[parent['type']], parent['name']),
+                    "the %s '%s' itself or a child resource pool" % (TYPE_LABELS[parent['type']], parent['path']))
+        if obj['type'] == 'HostSystem' and parent and parent['type'] == 'ComputeResource':
+            return ("it is the host of standalone compute resource '%s'" % parent['name'],
+                    "the compute resource '%s'" % parent['path'])
+        return None
+
+    def resolve(self, ref):
+        """Resolve an inventory path (``/DC1/vm/x``), a moid (``vm-42``) or a typed moid
+        (``VirtualMachine:vm-42``) to a moid; None when nothing matches."""
+        ref = str(ref).strip()
+        if ref.startswith('/'):
+            key = ref.rstrip('/').lower() or '/'
+            return self.by_path.get(key)
+        if ':' in ref:
+            typ, moid = ref.split(':', 1)
+            obj = self.objects.get(moid)
+            return moid if obj and obj['type'] == typ else None
+        return ref if ref in self.objects else None
+
+    def vms(self):
+        return [o for o in self.objects.values() if o['type'] == 'VirtualMachine']
+
+    def label(self, moid):
+        obj = self.objects.get(moid)
+        return obj['path'] if obj else moid
+
+
+def _build_paths(objects, root):
+    """Compute govc-style inventory paths from the parent links."""
+    cache = {root: '/'}
+
+    def path_of(moid):
+        if moid in cache:
+            return cache[moid]
+        chain = []
+        cur = moid
+        while cur is not None and cur not in cache:
+            chain.append(cur)
+            cur = objects[cur]['parent'] if cur in objects else None
+        base = cache.get(cur, '') if cur is not None else ''
+        for m in reversed(chain):
+            base = (base.rstrip('/') + '/' + objects[m]['name'])
+            cache[m] = base
+        return cache[moid]
+
+    for moid in objects:
+        objects[moid]['path'] = path_of(moid)
+
+
+def _annotate(objects):
+    """Derive datacenter membership and compute-resource ownership from parent links."""
+    for moid, obj in objects.items():
+        dc = None
+        compute = None
+        cur = obj['parent']
+        while cur is not None and cur in objects:
+            t = objects[cur]['type']
+            if compute is None and t in COMPUTE_TYPES:
+                compute = cur
+            if t == 'Datacenter':
+                dc = cur
+                break
+            cur = objects[cur]['parent']
+        obj['datacenter'] = moid if obj['type'] == 'Datacenter' else dc
+        if obj['type'] in ('HostSystem', 'ResourcePool', 'VirtualApp'):
+            obj['compute'] = compute
+
+
+class VCenterConnection:
+    """A logged-in pyVmomi session plus the bulk readers and writers the modules use."""
+
+    def __init__(self, params):
+        self.params = params
+        self.si = None
+
+    # -- session -------------------------------------------------------------------------
+    def __enter__(self):
+        self.connect()
+        return self
+
+    def __exit__(self, *exc):
+        self.disconnect()
+
+    def connect(self):
+        p = self.params
+        kwargs = dict(host=p['hostname'], user=p['username'], pwd=p['password'], port=p['port'])
+        if not p['validate_certs']:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            kwargs['sslContext'] = ctx
+        try:
+            self.si = SmartConnect(**kwargs)
+        except vim.fault.InvalidLogin:
+            raise VCenterError("vCenter %s:%s rejected the login of '%s' (InvalidLogin)" % (p['hostname'], p['port'], p['username']))
+        except ssl.SSLError as exc:
+            raise VCenterError("TLS error talking to vCenter %s:%s: %s. Use a trusted certificate, or set validate_certs: false for a lab"
+                               % (p['hostname'], p['port'], exc))
+        except OSError as exc:
+            raise VCenterError("cannot reach vCenter %s:%s: %s" % (p['hostname'], p['port'], exc))
+        except vmodl.MethodFault as exc:
+            raise VCenterError("vCenter %s:%s refused the connection: %s" % (p['hostname'], p['port'], fault_text(exc)))
+        self.content = self.si.RetrieveContent()
+        self.auth = self.content.authorizationManager
+        return self
+
+    def disconnect(self):
+        if self.si is not None:
+            try:
+                Disconnect(self.si)
+            except Exception:  # pylint: disable=broad-except
+                pass  # logging out is best effort
+            self.si = None
+
+    # -- bulk read -----------------------------------------------------------------------
+    def read_snapshot(self, with_permissions=True) -> Snapshot:
+        """One property-collector pass over everything, then one RetrieveAllPermissions."""
+        content = self.content
+        pc = content.propertyCollector
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ManagedEntity], True)
+        try:
+            traverse = vmodl.query.PropertyCollector.TraversalSpec(
+                name='view', path='view', skip=False, type=vim.view.ContainerView)
+            obj_specs = [
+                vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traverse]),
+                vmodl.query.PropertyCollector.ObjectSpec(obj=content.rootFolder, skip=False),
+                vmodl.query.PropertyCollector.ObjectSpec(obj=self.auth, skip=False),
+            ]
+            if content.customFieldsManager is not None:
+                obj_specs.append(vmodl.query.PropertyCollector.ObjectSpec(obj=content.customFieldsManager, skip=False))
+            prop_specs = [vmodl.query.PropertyCollector.PropertySpec(type=vim.ManagedEntity, pathSet=['name', 'parent'])]
+            for tname, paths in TYPE_PROPERTIES.items():
+                if paths:
+                    prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=getattr(vim, tname), pathSet=paths))
+            prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=vim.AuthorizationManager,
+                                                                         pathSet=['roleList', 'privilegeList']))
+            prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=vim.CustomFieldsManager, pathSet=['field']))
+            spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=obj_specs, propSet=prop_specs)
+            options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=10000)
+            contents = []
+            result = pc.RetrievePropertiesEx([spec], options)
+            while result is not None:
+                contents.extend(result.objects or [])
+                result = pc.ContinueRetrievePropertiesEx(result.token) if result.token else None
+        finally:
+            try:
+                view.DestroyView()
+            except vmodl.MethodFault:
+                pass
+        snap = self._snapshot_from(contents)
+        if with_permissions:
+            snap.permissions = [permission_dict(p) for p in self.auth.RetrieveAllPermissions()]
+        return snap
+
+    def _snapshot_from(self, contents) -> Snapshot:
+        objects = {}
+        roles = []
+        privileges = []
+        field_names = {}
+        root = moid_of(self.content.rootFolder)
+        raw_custom = {}
+        for oc in contents:
+            props = {p.name: p.val for p in (oc.propSet or [])}
+            tname = oc.obj.__class__.__name__.split('.')[-1]
+            if isinstance(oc.obj, vim.AuthorizationManager):
+                for r in props.get('roleList') or []:
+                    roles.append(dict(id=r.roleId, name=r.name, label=(r.info.label if r.info else r.name),
+                                      system=bool(r.system), privileges=sorted(r.privilege or [])))
+                for p in props.get('privilegeList') or []:
+                    privileges.append(dict(id=p.privId, group=p.privGroupName, name=p.name, on_parent=bool(p.onParent)))
+                continue
+            if isinstance(oc.obj, vim.CustomFieldsManager):
+                for f in props.get('field') or []:
+                    field_names[f.key] = f.name
+                continue
+            moid = moid_of(oc.obj)
+            obj = dict(moid=moid, type=tname, name=props.get('name'), parent=moid_of(props.get('parent')))
+            if tname == 'Datacenter':
+                obj.update(vm_folder=moid_of(props.get('vmFolder')), host_folder=moid_of(props.get('hostFolder')),
+                           datastore_folder=moid_of(props.get('datastoreFolder')),
+                           network_folder=moid_of(props.get('networkFolder')))
+            elif tname == 'Folder':
+                obj['child_type'] = list(props.get('childType') or [])
+            elif tname in COMPUTE_TYPES:
+                obj.update(resource_pool=moid_of(props.get('resourcePool')), hosts=[moid_of(h) for h in props.get('host') or []])
+            elif tname == 'HostSystem':
+                obj.update(datastores=[moid_of(d) for d in props.get('datastore') or []],
+                           networks=[moid_of(n) for n in props.get('network') or []])
+            elif tname == 'VirtualMachine':
+                obj.update(resource_pool=moid_of(props.get('resourcePool')), host=moid_of(props.get('runtime.host')),
+                           datastores=[moid_of(d) for d in props.get('datastore') or []],
+                           networks=[moid_of(n) for n in props.get('network') or []],
+                           template=bool(props.get('config.template')))
+                raw_custom[moid] = [(cv.key, getattr(cv, 'value', None)) for cv in props.get('customValue') or []]
+            objects[moid] = obj
+        if root not in objects:
+            objects[root] = dict(moid=root, type='Folder', name='Datacenters', parent=None, child_type=[])
+        objects[root]['parent'] = None
+        for moid, values in raw_custom.items():
+            objects[moid]['custom_attributes'] = {field_names.get(k, str(k)): v for k, v in values}
+        for obj in objects.values():
+            if obj['type'] == 'VirtualMachine':
+                obj.setdefault('custom_attributes', {})
+        _build_paths(objects, root)
+        _annotate(objects)
+        about = self.content.about
+        return Snapshot(objects, root, roles, privileges, [],
+                        about=dict(name=about.fullName, version=about.version, api_version=about.apiVersion))
+
+    def read_permissions(self):
+        return [permission_dict(p) for p in self.auth.RetrieveAllPermissions()]
+
+    def role_permissions(self, role_id):
+        return [permission_dict(p) for p in self.auth.RetrieveRolePermissions(role_id)]
+
+    def principal_exists(self, principal, group):
+        """Ask vCenter's user directory whether ``principal`` (login@domain or DOMAIN\\login) exists."""
+        p = principal.strip()
+        if '\\' in p:
+            domain, login = p.split('\\', 1)
+        elif '@' in p:
+            login, domain = p.rsplit('@', 1)
+        else:
+            domain, login = None, p
+        found = self.content.userDirectory.RetrieveUserGroups(
+            domain=domain, searchStr=login, exactMatch=True, findUsers=not group, findGroups=group)
+        wanted = login.lower()
+        for r in found or []:
+            name = r.principal.split('\\')[-1].split('@')[0].lower()
+            if name == wanted and bool(r.group) == bool(group):
+                return True
+        return False
+
+    # -- writes ----------------------------------------------------------------------------
+    def entity(self, snapshot: Snapshot, moid):
+        return getattr(vim, snapshot.objects[moid]['type'])(moid, self.si._stub)
+
+    def set_permissions(self, snapshot: Snapshot, moid, perms):
+        """One SetEntityPermissions call with the given permissions (upsert per principal)."""
+        entity = self.entity(snapshot, moid)
+        self.auth.SetEntityPermissions(entity, [
+            vim.AuthorizationManager.Permission(principal=p['principal'], group=p['group'], roleId=p['role_id'],
+                                                propagate=p['propagate']) for p in perms])
+
+    def remove_permission(self, snapshot: Snapshot, moid, principal, group):
+        self.auth.RemoveEntityPermission(self.entity(snapshot, moid), principal, group)
+
+    def add_role(self, name, privileges):
+        return self.auth.AddAuthorizationRole(name, privileges)
+
+    def update_role(self, role_id, name, privileges):
+        self.auth.UpdateAuthorizationRole(role_id, name, privileges)
+
+    def remove_role(self, role_id, fail_if_used):
+        self.auth.RemoveAuthorizationRole(role_id, fail_if_used)
+
+
+def permission_dict(p) -> dict:
+    return dict(entity=moid_of(p.entity), principal=p.principal, group=bool(p.group), role_id=p.roleId,
+                propagate=bool(p.propagate))
+
+
+def fault_text(exc) -> str:
+    """One-line text of a vSphere fault: its type and message."""
+    name = exc.__class__.__name__.split('.')[-1]
+    msg = getattr(exc, 'msg', None) or ''
+    faults = [getattr(f, 'localizedMessage', '') for f in (getattr(exc, 'faultMessage', None) or [])]
+    detail = '; '.join([m for m in [msg] + faults if m])
+    return '%s: %s' % (name, detail) if detail else name

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Set everything up, then run every test: ansible-test sanity, ansible-doc rendering, unit and
+# integration tests (pytest, against the local vCenter simulator and local ARM endpoint),
+# ansible-lint (production profile) and the molecule scenarios.  Exits non-zero on any failure.
+set -uo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+bash scripts/setup.sh || { echo "setup failed" >&2; exit 1; }
+# shellcheck source=/dev/null
+. scripts/env.sh
+
+failed=()
+step() {
+  local name="$1"; shift
+  printf '\n==== %s\n' "$name"
+  local t0=$SECONDS
+  if "$@"; then
+    printf '==== %s: ok (%ss)\n' "$name" $((SECONDS - t0))
+  else
+    printf '==== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
+    failed+=("$name")
+  fi
+}
+
+sanity() {
+  # ansible-test needs the collection under .../ansible_collections/tenantdr/asr (a real directory).
+  local dest="$REPO/.build/sanity/ansible_collections/tenantdr/asr"
+  rm -rf "$REPO/.build/sanity" && mkdir -p "$dest"
+  git ls-files -z -co --exclude-standard | rsync -a --from0 --files-from=- ./ "$dest/"
+  (cd "$dest" && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no)
+}
+
+docs() {
+  local m rc=0
+  for m in plugins/modules/*.py; do
+    m="$(basename "$m" .py)"
+    if ansible-doc "tenantdr.asr.$m" > /dev/null; then echo "ansible-doc tenantdr.asr.$m: ok"; else rc=1; fi
+  done
+  for r in roles/*/; do
+    r="$(basename "$r")"
+    if ansible-doc -t role "tenantdr.asr.$r" > /dev/null; then echo "ansible-doc -t role tenantdr.asr.$r: ok"; else rc=1; fi
+  done
+  return $rc
+}
+
+pytests() { python -m pytest -q -p no:cacheprovider; }
+
+lint() { ansible-lint --profile production --offline roles playbooks extensions; }
+
+molecule_all() {
+  ANSIBLE_HOME="$REPO/.build/ansible-home" molecule test --all
+}
+
+step sanity sanity
+step ansible-doc docs
+step pytest pytests
+step ansible-lint lint
+step molecule molecule_all
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED steps: ${failed[*]}"
+  exit 1
+fi
+echo "all test steps passed"
