@@ -26,7 +26,7 @@ sanity() {
   # ansible-test needs the collection under .../ansible_collections/tenantdr/asr (a real directory).
   local dest="$REPO/.build/sanity/ansible_collections/tenantdr/asr"
   rm -rf "$REPO/.build/sanity" && mkdir -p "$dest"
-  git ls-files -z -co --exclude-standard | rsync -a --from0 --files-from=- ./ "$dest/"
+  git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$dest"
   (cd "$dest" && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no)
 }
 

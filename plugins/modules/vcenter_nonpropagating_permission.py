@@ -21,7 +21,7 @@ description:
     permissions.
   - Everything (objects, roles, principals) is validated before the first write.
 author:
-  - tenantdr.asr maintainers
+  - tenantdr.asr maintainers (@tenantdr)
 extends_documentation_fragment:
   - tenantdr.asr.vcenter
   - ansible.builtin.action_common_attributes
@@ -273,8 +273,8 @@ def resolve_assignments(module, snap):
                 module.warn("propagate=true for %s: the permission reaches every child object, including other tenants' "
                             "VMs added later; tenant isolation needs propagate=false" % a['principal'])
         if not a.get('objects') and not (state == 'absent' and p['all_objects']):
-            errors.append('%s: objects is empty%s' % (where, '; use all_objects: true to remove the principal everywhere'
-                                                     if state == 'absent' else ''))
+            hint = '; use all_objects: true to remove the principal everywhere' if state == 'absent' else ''
+            errors.append('%s: objects is empty%s' % (where, hint))
         moids = []
         for ref in a.get('objects') or []:
             moid = snap.resolve(ref)

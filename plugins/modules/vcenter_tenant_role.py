@@ -18,7 +18,7 @@ description:
     (RV(compatibility)); in check mode this is a pure report that changes nothing.
   - Unknown privilege ids are refused before any change, naming each one with the nearest known ids.
 author:
-  - tenantdr.asr maintainers
+  - tenantdr.asr maintainers (@tenantdr)
 extends_documentation_fragment:
   - tenantdr.asr.vcenter
   - ansible.builtin.action_common_attributes

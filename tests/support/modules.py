@@ -48,3 +48,14 @@ def run_module(name: str, args: dict, check_mode: bool = False, diff: bool = Fal
     if expect_failure:
         raise AssertionError(f"module {name} was expected to fail but returned {result!r}")
     return result
+
+
+def warning_texts(result: dict) -> list:
+    """Warning messages of a module result (ansible-core 2.19 returns them as WarningSummary objects)."""
+    out = []
+    for w in result.get("warnings", []):
+        if isinstance(w, dict):
+            out.append(str((w.get("event") or {}).get("msg") or w.get("msg") or w))
+        else:
+            out.append(str(w))
+    return out
