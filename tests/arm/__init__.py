@@ -1,0 +1,1 @@
+"""A local Azure Resource Manager endpoint for the Azure modules' tests and demos (see server.py)."""
