@@ -48,7 +48,7 @@ pytests() { python -m pytest -q -p no:cacheprovider; }
 lint() { ansible-lint --profile production --offline roles playbooks extensions; }
 
 molecule_all() {
-  ANSIBLE_HOME="$REPO/.build/ansible-home" molecule test --all
+  ANSIBLE_HOME="$REPO/.build/ansible-home" python -m tests.lab run -- molecule test --all
 }
 
 step sanity sanity

@@ -1,0 +1,354 @@
+"""Check the real state of onboarded / offboarded tenants in a running lab - vCenter through pyVmomi, Azure through ARM
+REST calls with a managed-identity token - independently of the modules and of Ansible's output.
+
+Used by the molecule scenarios' verify/cleanup playbooks (``python -m tests.lab verify ...``) and by the playbook tests
+(``tests/integration/playbooks``).
+
+What "onboarded" means here (seed 000, "Requirements for a vCenter access account"), for a tenant whose VMs and
+configuration server carry the custom attribute ``tenant=<name>`` (the lab inventories' convention):
+
+* the DR role exists and holds the guide's key privileges (unless the tenant is ``failback: false``);
+* the access account holds Read-only on the vCenter root and the DR role (Read-only without failback) on every VM of
+  the tenant, every permission non-propagating;
+* it holds no permission on any VM of another tenant or of no tenant, and none on VM folders or resource pools;
+* Azure: the vault exists in the tenant's resource group and region, the registration key file is on the controller
+  with mode 0600, each tenant principal has the access role on the subscription.
+
+"Offboarded": the account holds no permission at all; the tenant principals hold no access role; the registration key
+file is gone; the vault is gone with ``--delete-vault`` and still there otherwise; the DR role is gone (shared and
+dedicated hosting, once no tenant of the vCenter is left) or kept (``--keep-role``, MSP).
+"""
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import stat
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from tests.lab.lab import load_tenants
+
+ASR_KEY_PRIVILEGES = ("Datastore.Browse", "Datastore.AllocateSpace", "Network.Assign", "Resource.AssignVMToPool",
+                      "Task.Create", "VirtualMachine.Interact.PowerOn", "VirtualMachine.Inventory.Register",
+                      "VirtualMachine.State.RemoveSnapshot")
+ROLE_GUIDS = {"owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
+              "reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7"}
+VAULT_API = "2024-04-01"
+AUTHZ_API = "2022-04-01"
+
+
+class VerifyError(AssertionError):
+    """A check failed."""
+
+
+def principal_key(principal: str) -> str:
+    """'DOMAIN\\login' and 'login@domain' -> 'login@domain' (lower case)."""
+    principal = principal.strip()
+    if "\\" in principal:
+        domain, login = principal.split("\\", 1)
+        return ("%s@%s" % (login, domain)).lower()
+    return principal.lower()
+
+
+def lab_state() -> dict:
+    path = os.environ.get("TENANTDR_LAB")
+    if not path or not os.path.exists(path):
+        raise VerifyError("not inside a running lab (TENANTDR_LAB is not set); use python -m tests.lab run -- ...")
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def tenant_details(inventories) -> list[dict]:
+    """The lab's tenants with everything verification needs (templated by Ansible)."""
+    return load_tenants(inventories, extra=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# vCenter
+# ----------------------------------------------------------------------------------------------------------------------
+class VCenterReader:
+    """A pyVmomi session that reads roles, permissions and VMs."""
+
+    def __init__(self, host, port, username, password):
+        from pyVim.connect import SmartConnect  # pylint: disable=import-outside-toplevel
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.si = SmartConnect(host=host, port=port, user=username, pwd=password, sslContext=ctx)
+        self.content = self.si.RetrieveContent()
+        self.auth = self.content.authorizationManager
+
+    def close(self):
+        from pyVim.connect import Disconnect  # pylint: disable=import-outside-toplevel
+        Disconnect(self.si)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def path_of(self, entity) -> str:
+        parts = []
+        while entity is not None and entity != self.content.rootFolder:
+            parts.append(entity.name)
+            entity = entity.parent
+        return "/" + "/".join(reversed(parts))
+
+    def roles(self) -> dict:
+        return {r.name: r for r in self.auth.roleList}
+
+    def role_names(self) -> dict:
+        return {r.roleId: r.name for r in self.auth.roleList}
+
+    def permissions_of(self, account: str) -> list[dict]:
+        """Every permission of ``account`` (as a user): path, type, role name, propagate."""
+        names = self.role_names()
+        key = principal_key(account)
+        out = []
+        for p in self.auth.RetrieveAllPermissions():
+            if not p.group and principal_key(p.principal) == key:
+                out.append({"path": self.path_of(p.entity), "type": type(p.entity).__name__.split(".")[-1],
+                            "role": names.get(p.roleId, str(p.roleId)), "propagate": bool(p.propagate)})
+        return out
+
+    def all_permissions(self) -> list[tuple]:
+        names = self.role_names()
+        return sorted((principal_key(p.principal), bool(p.group), self.path_of(p.entity), names.get(p.roleId, p.roleId),
+                       bool(p.propagate)) for p in self.auth.RetrieveAllPermissions())
+
+    def vms_by_tenant(self) -> dict:
+        """VM path -> value of its custom attribute 'tenant' (None when it has none)."""
+        from pyVmomi import vim  # pylint: disable=import-outside-toplevel
+        fields = {f.key: f.name for f in (self.content.customFieldsManager.field or [])} if self.content.customFieldsManager else {}
+        view = self.content.viewManager.CreateContainerView(self.content.rootFolder, [vim.VirtualMachine], True)
+        try:
+            out = {}
+            for vm in view.view:
+                owner = None
+                for value in vm.customValue or []:
+                    if fields.get(value.key) == "tenant":
+                        owner = value.value
+                out[self.path_of(vm)] = owner
+            return out
+        finally:
+            view.DestroyView()
+
+
+def check_vcenter_present(reader, tenant, extra_privileges=()):
+    checks = []
+    role_name = tenant["dr_role"] if tenant["failback"] else "ReadOnly"
+    roles = reader.roles()
+    if tenant["failback"]:
+        role = roles.get(tenant["dr_role"])
+        if role is None:
+            raise VerifyError("DR role %s does not exist" % tenant["dr_role"])
+        missing = [p for p in ASR_KEY_PRIVILEGES if p not in (role.privilege or [])]
+        if missing or not any(p.startswith("VirtualMachine.Config.") for p in role.privilege or []):
+            raise VerifyError("DR role %s lacks Azure Site Recovery privileges: %s" % (tenant["dr_role"], missing or "VirtualMachine.Config.*"))
+        checks.append("DR role %s holds the Azure Site Recovery privileges (%d)" % (role.name, len(role.privilege)))
+    for priv in extra_privileges:
+        role = roles.get(tenant["dr_role"])
+        if role is None or priv not in (role.privilege or []):
+            raise VerifyError("DR role %s lost the customer's privilege %s" % (tenant["dr_role"], priv))
+        checks.append("DR role %s kept the customer's privilege %s" % (tenant["dr_role"], priv))
+    perms = reader.permissions_of(tenant["access_account"])
+    by_path = {p["path"]: p for p in perms}
+    propagating = [p["path"] for p in perms if p["propagate"]]
+    if propagating:
+        raise VerifyError("%s holds propagating permissions on %s" % (tenant["access_account"], propagating))
+    root = by_path.get("/")
+    if not root or root["role"] != "ReadOnly":
+        raise VerifyError("%s has no Read-only permission on the vCenter root (got %s)" % (tenant["access_account"], root))
+    vms = reader.vms_by_tenant()
+    own = sorted(p for p, t in vms.items() if t == tenant["name"])
+    if not own:
+        raise VerifyError("no VM carries tenant=%s in this vCenter" % tenant["name"])
+    for path in own:
+        p = by_path.get(path)
+        if not p or p["role"] != role_name:
+            raise VerifyError("%s: expected %s on %s, got %s" % (tenant["access_account"], role_name, path, p))
+    foreign = sorted(p for p in by_path if p in vms and vms[p] != tenant["name"])
+    if foreign:
+        raise VerifyError("%s holds permissions on VMs of other tenants or of no tenant: %s" % (tenant["access_account"], foreign))
+    wrong_kind = sorted(p["path"] for p in perms if p["path"] != "/" and p["type"] in ("Folder", "ResourcePool", "VirtualApp"))
+    if wrong_kind:
+        raise VerifyError("%s holds permissions on folders or resource pools (not in the guide's table): %s"
+                          % (tenant["access_account"], wrong_kind))
+    wrong_role = sorted(p["path"] for p in perms if p["path"] != "/" and p["role"] != role_name)
+    if wrong_role:
+        raise VerifyError("%s holds another role than %s on %s" % (tenant["access_account"], role_name, wrong_role))
+    checks.append("%s: Read-only on /, %s on all %d own VMs and %d infrastructure objects, nothing propagating, no "
+                  "foreign VM" % (tenant["access_account"], role_name, len(own), len(perms) - len(own) - 1))
+    return checks
+
+
+def check_vcenter_absent(reader, tenant):
+    perms = reader.permissions_of(tenant["access_account"])
+    if perms:
+        raise VerifyError("%s still holds %d permission(s), e.g. %s" % (tenant["access_account"], len(perms),
+                                                                        [p["path"] for p in perms[:5]]))
+    return ["%s holds no permission" % tenant["access_account"]]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Azure
+# ----------------------------------------------------------------------------------------------------------------------
+class ArmReader:
+    """GET requests to the lab's ARM endpoint with a managed-identity token (what any ARM client does)."""
+
+    def __init__(self, base_url: str, ca_bundle: str):
+        self.base_url = base_url.rstrip("/")
+        self.context = ssl.create_default_context(cafile=ca_bundle)
+        self.token = self._token()
+
+    def _open(self, url, headers):
+        req = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(req, context=self.context, timeout=30) as response:  # nosec - lab endpoint
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+
+    def _token(self) -> str:
+        endpoint, header = os.environ.get("IDENTITY_ENDPOINT"), os.environ.get("IDENTITY_HEADER")
+        if not endpoint or not header:
+            raise VerifyError("IDENTITY_ENDPOINT / IDENTITY_HEADER are not set (run inside the lab)")
+        query = urllib.parse.urlencode({"resource": self.base_url + "/", "api-version": "2019-08-01"})
+        status, body = self._open(endpoint + "?" + query, {"X-IDENTITY-HEADER": header})
+        if status != 200:
+            raise VerifyError("managed identity token: %s %s" % (status, body))
+        return body["access_token"]
+
+    def get(self, path: str, api_version: str, **query) -> tuple[int, dict]:
+        query["api-version"] = api_version
+        url = self.base_url + path + "?" + urllib.parse.urlencode(query)
+        return self._open(url, {"Authorization": "Bearer " + self.token})
+
+    def vault(self, sub, rg, name):
+        status, body = self.get("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s"
+                                % (sub, rg, name), VAULT_API)
+        return body if status == 200 else None
+
+    def role_assignments(self, sub, principal_id):
+        status, body = self.get("/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments" % sub, AUTHZ_API,
+                                **{"$filter": "principalId eq '%s'" % principal_id})
+        if status != 200:
+            raise VerifyError("listing role assignments of %s: %s %s" % (principal_id, status, body))
+        return body.get("value", [])
+
+
+def _role_guid(name: str) -> str:
+    return ROLE_GUIDS.get(name.lower(), name.lower())
+
+
+def check_azure(arm, tenant, credentials_dir, expect, delete_vault=False):
+    sub, rg, vault_name = tenant["subscription_id"], tenant["resource_group"], tenant["vault_name"]
+    checks = []
+    vault = arm.vault(sub, rg, vault_name)
+    key_path = os.path.join(credentials_dir, tenant["name"], vault_name + ".VaultCredentials")
+    scope = "/subscriptions/%s" % sub
+    role_guid = _role_guid(tenant["access_role"])
+
+    def held(principal):
+        return [a for a in arm.role_assignments(sub, principal["object_id"])
+                if a["properties"]["scope"].lower() == scope.lower()
+                and a["properties"]["roleDefinitionId"].lower().endswith(role_guid)]
+
+    if expect == "present":
+        if vault is None:
+            raise VerifyError("vault %s/%s does not exist in subscription %s" % (rg, vault_name, sub))
+        want = tenant["location"].replace(" ", "").lower()
+        if vault["location"].replace(" ", "").lower() != want:
+            raise VerifyError("vault %s is in %s, expected %s" % (vault_name, vault["location"], tenant["location"]))
+        checks.append("vault %s exists in %s (%s)" % (vault_name, rg, vault["location"]))
+        if not os.path.exists(key_path):
+            raise VerifyError("registration key %s is missing" % key_path)
+        mode = stat.S_IMODE(os.stat(key_path).st_mode)
+        if mode != 0o600:
+            raise VerifyError("registration key %s has mode %o, expected 600" % (key_path, mode))
+        with open(key_path, encoding="utf-8", errors="replace") as handle:
+            content = handle.read()
+        if vault_name not in content:
+            raise VerifyError("registration key %s is not for vault %s" % (key_path, vault_name))
+        checks.append("registration key %s (mode 600, for %s)" % (key_path, vault_name))
+        for principal in tenant["access_principals"]:
+            if not held(principal):
+                raise VerifyError("%s %s has no %s assignment on %s" % (principal.get("type", "User"), principal["object_id"],
+                                                                         tenant["access_role"], scope))
+        checks.append("%d principal(s) hold %s on %s" % (len(tenant["access_principals"]), tenant["access_role"], scope))
+    else:
+        for principal in tenant["access_principals"]:
+            if held(principal):
+                raise VerifyError("%s still holds %s on %s" % (principal["object_id"], tenant["access_role"], scope))
+        checks.append("no tenant principal holds %s on %s" % (tenant["access_role"], scope))
+        if delete_vault and vault is not None:
+            raise VerifyError("vault %s still exists" % vault_name)
+        if not delete_vault and vault is None:
+            raise VerifyError("vault %s was deleted although tenant_delete_vault is false" % vault_name)
+        checks.append("vault %s %s" % (vault_name, "deleted" if delete_vault else "kept"))
+        if os.path.exists(key_path):
+            raise VerifyError("registration key %s is still on the controller" % key_path)
+        checks.append("registration key removed from the controller")
+    return checks
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Command line
+# ----------------------------------------------------------------------------------------------------------------------
+def select(tenants, limit):
+    if not limit:
+        return tenants
+    wanted = {x.strip() for x in limit.split(",") if x.strip()}
+    return [t for t in tenants if t["host"] in wanted or t["topology"] in wanted]
+
+
+def verify(limit=None, expect="present", delete_vault=False, keep_role=False, extra_privileges=(), azure=True,
+           log=print) -> list[str]:
+    """Run every check; return the lines of what was checked; raise VerifyError on the first failure."""
+    state = lab_state()
+    tenants = select(tenant_details(state["inventories"]), limit)
+    if not tenants:
+        raise VerifyError("no tenant matches %r" % limit)
+    user, password = os.environ.get("VMWARE_USER"), os.environ.get("VMWARE_PASSWORD")
+    lines = []
+    arm = ArmReader(state["arm"]["base_url"], state["arm"]["ca_bundle"]) if azure else None
+    for vc in state["vcenters"]:
+        mine = [t for t in tenants if t["host"] in vc["tenants"]]
+        if not mine:
+            continue
+        with VCenterReader(vc["host"], vc["port"], user or vc["username"], password or vc["password"]) as reader:
+            for t in mine:
+                if expect == "present":
+                    found = check_vcenter_present(reader, t, extra_privileges)
+                else:
+                    found = check_vcenter_absent(reader, t)
+                lines.extend("%s: vCenter %s: %s" % (t["host"], vc["key"], c) for c in found)
+            if expect == "absent" and set(vc["tenants"]) <= {t["host"] for t in mine}:
+                roles = reader.roles()
+                for role_name in sorted({t["dr_role"] for t in mine if t["failback"]}):
+                    if keep_role and role_name not in roles:
+                        raise VerifyError("DR role %s was deleted from %s (it must be kept)" % (role_name, vc["key"]))
+                    if not keep_role and role_name in roles:
+                        raise VerifyError("DR role %s still exists on %s although no tenant is left" % (role_name, vc["key"]))
+                    lines.append("vCenter %s: DR role %s %s" % (vc["key"], role_name, "kept" if keep_role else "deleted"))
+    if arm is not None:
+        for t in tenants:
+            lines.extend("%s: Azure: %s" % (t["host"], c)
+                         for c in check_azure(arm, t, state["credentials_dir"], expect, delete_vault))
+    for line in lines:
+        log("ok  " + line)
+    return lines
+
+
+def verify_main(args) -> int:
+    try:
+        verify(limit=args.limit, expect=args.expect, delete_vault=args.delete_vault, keep_role=args.keep_role,
+               extra_privileges=args.extra_privilege)
+    except VerifyError as exc:
+        print("FAILED  %s" % exc)
+        return 1
+    print("verified: every tenant is %s" % ("onboarded" if args.expect == "present" else "offboarded"))
+    return 0
