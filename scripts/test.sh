@@ -23,11 +23,22 @@ step() {
 }
 
 sanity() {
-  # ansible-test needs the collection under .../ansible_collections/tenantdr/asr (a real directory).
-  local dest="$REPO/.build/sanity/ansible_collections/tenantdr/asr"
-  rm -rf "$REPO/.build/sanity" && mkdir -p "$dest"
+  # ansible-test needs the collection under .../ansible_collections/tenantdr/asr, in a real directory that is not
+  # inside this git work tree (inside it, ansible-test lists files through our git and finds .build/ ignored).
+  local root dest out rc
+  root="$(mktemp -d "${TMPDIR:-/tmp}/tenantdr-sanity.XXXXXX")"
+  dest="$root/ansible_collections/tenantdr/asr"
+  mkdir -p "$dest"
   git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$dest"
-  (cd "$dest" && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no)
+  out="$root/sanity.log"
+  (cd "$dest" && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no) 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  if grep -q "All targets skipped" "$out"; then
+    echo "sanity: ansible-test found no files to test" >&2
+    rc=1
+  fi
+  rm -rf "$root"
+  return "$rc"
 }
 
 docs() {

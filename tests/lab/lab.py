@@ -149,8 +149,8 @@ class Lab:
                 sim = VCenterSimulator(spec, delay_ms=self.delay_ms).start()
                 self.vcenters.append({"key": key, "topology": topologies[0], "tenants": [t["host"] for t in members],
                                       "sim": sim})
-                self.log("vCenter %-28s -> %s:%d  (%s: %s)" % (key.rsplit(":", 1)[0], sim.host, sim.port, topologies[0],
-                                                                ", ".join(t["host"] for t in members)))
+                members_text = ", ".join(t["host"] for t in members)
+                self.log("vCenter %-28s -> %s:%d  (%s: %s)" % (key.rsplit(":", 1)[0], sim.host, sim.port, topologies[0], members_text))
             self.arm = LocalArmEndpoint().start()
             for sub in sorted({t["subscription_id"] for t in self.tenants if t["subscription_id"]}):
                 # A new CSP subscription: the partner's identity is Owner, Microsoft.RecoveryServices not registered yet.

@@ -276,8 +276,8 @@ def check_azure(arm, tenant, credentials_dir, expect, delete_vault=False):
         checks.append("registration key %s (mode 600, for %s)" % (key_path, vault_name))
         for principal in tenant["access_principals"]:
             if not held(principal):
-                raise VerifyError("%s %s has no %s assignment on %s" % (principal.get("type", "User"), principal["object_id"],
-                                                                         tenant["access_role"], scope))
+                raise VerifyError("%s %s has no %s assignment on %s"
+                                  % (principal.get("type", "User"), principal["object_id"], tenant["access_role"], scope))
         checks.append("%d principal(s) hold %s on %s" % (len(tenant["access_principals"]), tenant["access_role"], scope))
     else:
         for principal in tenant["access_principals"]:
