@@ -54,7 +54,7 @@ docs() {
   return $rc
 }
 
-pytests() { python -m pytest -q -p no:cacheprovider; }
+pytests() { python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile; }
 
 lint() { ansible-lint --profile production --offline roles playbooks extensions; }
 
