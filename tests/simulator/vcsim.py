@@ -232,10 +232,12 @@ class VCenterSimulator:
     def password(self) -> str:
         return self._password
 
-    def connection_args(self) -> dict:
-        """The Ansible module connection options for this simulator (self-signed certificate)."""
-        return {"hostname": self.host, "port": self.port, "username": self.username,
+    def connection_args(self, **options) -> dict:
+        """The Ansible module connection options for this simulator (self-signed certificate), plus ``options``."""
+        args = {"hostname": self.host, "port": self.port, "username": self.username,
                 "password": self.password, "validate_certs": False}
+        args.update(options)
+        return args
 
     # -- SOAP accounting ------------------------------------------------------------------------
     def _open(self, path, data=None, timeout=10):

@@ -6,27 +6,16 @@ with plain pyVmomi, and checks the audit names it with the right class and path.
 """
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from tests.simulator.inventory import sample_inventory
 from tests.support.modules import run_module
+from tests.support.tenants import tenants
 from tests.support.vsphere import Direct
 
 pytestmark = pytest.mark.vcsim
 
 MODULE = 'tenant_isolation_audit'
-TENANTS = [
-    dict(name='acme', topology='shared_hsp', access_account='acme-dr@vsphere.local',
-         vm_selectors=dict(folders=['/DC1/vm/tenants/acme']), management_servers=['/DC1/vm/mgmt/acme-cs01']),
-    dict(name='globex', topology='shared_hsp', access_account='globex-dr@vsphere.local',
-         vm_selectors=dict(custom_attributes={'tenant': 'globex'}), datacenters=['/DC1'],
-         management_servers=['/DC1/vm/mgmt/globex-cs01']),
-    dict(name='initech', topology='shared_hsp', access_account='VSPHERE.LOCAL\\initech-dr', failback=False,
-         vm_selectors=dict(resource_pools=['/DC1/host/CL1/Resources/tenants/initech'], name_patterns=['INITECH-VM*']),
-         management_servers=['/DC1/vm/mgmt/initech-cs01']),
-]
 ACME_VMS = ['/DC1/vm/tenants/acme/acme-db01', '/DC1/vm/tenants/acme/acme-vm01', '/DC1/vm/tenants/acme/acme-vm02']
 INITECH_VMS = ['/DC1/vm/tenants/initech/initech-vm01', '/DC1/vm/tenants/initech/initech-vm02']
 ALL_VMS = sorted(ACME_VMS + INITECH_VMS + [
@@ -37,24 +26,11 @@ GLOBEX = 'VSPHERE.LOCAL\\globex-dr'
 ACME = 'VSPHERE.LOCAL\\acme-dr'
 
 
-def args(sim, **kw):
-    a = sim.connection_args()
-    a.update(kw)
-    return a
-
-
-def tenants(**changes):
-    out = copy.deepcopy(TENANTS)
-    for t in out:
-        t.update(changes.get(t['name'], {}))
-    return out
-
-
 def onboard(sim, tenant_list=None):
     """What the onboarding role does: the DR role, the plans, then the permissions (exclusive)."""
-    run_module('vcenter_tenant_role', args(sim))
-    mapping = run_module('tenant_mapping', args(sim, tenants=tenant_list or tenants()))
-    run_module('vcenter_nonpropagating_permission', args(sim, assignments=mapping['assignments'], exclusive=True))
+    run_module('vcenter_tenant_role', sim.connection_args())
+    mapping = run_module('tenant_mapping', sim.connection_args(tenants=tenant_list or tenants()))
+    run_module('vcenter_nonpropagating_permission', sim.connection_args(assignments=mapping['assignments'], exclusive=True))
     return mapping
 
 
@@ -72,7 +48,7 @@ def direct(sim):
 
 def audit(sim, expect_failure=False, **kw):
     kw.setdefault('tenants', tenants())
-    return run_module(MODULE, args(sim, **kw), expect_failure=expect_failure)
+    return run_module(MODULE, sim.connection_args(**kw), expect_failure=expect_failure)
 
 
 def leaks(res, tenant=None):
@@ -105,9 +81,9 @@ def test_clean_onboarding_audits_clean(sim):
 
 
 def test_onboarding_is_idempotent_and_still_clean(sim):
-    mapping = run_module('tenant_mapping', args(sim, tenants=tenants()))
+    mapping = run_module('tenant_mapping', sim.connection_args(tenants=tenants()))
     sim.reset_stats()
-    again = run_module('vcenter_nonpropagating_permission', args(sim, assignments=mapping['assignments'], exclusive=True))
+    again = run_module('vcenter_nonpropagating_permission', sim.connection_args(assignments=mapping['assignments'], exclusive=True))
     assert again['changed'] is False and sim.writes_since_reset() == 0
     assert audit(sim)['clean'] is True
 
@@ -228,7 +204,7 @@ def test_reads_everything_in_bulk_once(sim):
 
 def test_check_mode_runs_the_same_audit(sim, direct):
     direct.set_permission('/DC2/datastore/ds-21', GLOBEX, 'ReadOnly')
-    assert run_module(MODULE, args(sim, tenants=tenants()), check_mode=True)['report'] == audit(sim)['report']
+    assert run_module(MODULE, sim.connection_args(tenants=tenants()), check_mode=True)['report'] == audit(sim)['report']
 
 
 def test_live_check_on_the_simulator_sees_everything(vcsim_factory):

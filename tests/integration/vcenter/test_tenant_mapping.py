@@ -5,11 +5,10 @@ object, not computed by the code under test.
 """
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from tests.support.modules import run_module
+from tests.support.tenants import tenants
 from tests.support.vsphere import Direct
 
 pytestmark = pytest.mark.vcsim
@@ -18,16 +17,6 @@ MODULE = 'tenant_mapping'
 DR = 'Azure_Site_Recovery'
 RO = 'ReadOnly'
 
-TENANTS = [
-    dict(name='acme', topology='shared_hsp', access_account='acme-dr@vsphere.local',
-         vm_selectors=dict(folders=['/DC1/vm/tenants/acme']), management_servers=['/DC1/vm/mgmt/acme-cs01']),
-    dict(name='globex', topology='shared_hsp', access_account='globex-dr@vsphere.local',
-         vm_selectors=dict(custom_attributes={'tenant': 'globex'}), datacenters=['/DC1'],
-         management_servers=['/DC1/vm/mgmt/globex-cs01']),
-    dict(name='initech', topology='shared_hsp', access_account='VSPHERE.LOCAL\\initech-dr', failback=False,
-         vm_selectors=dict(resource_pools=['/DC1/host/CL1/Resources/tenants/initech'], name_patterns=['INITECH-VM*']),
-         management_servers=['/DC1/vm/mgmt/initech-cs01']),
-]
 
 # Seed 000's table for acme, from the inventory spec: acme-vm01/02/db01 run on CL1 esx-01/02/03 in resource pool
 # tenants/acme, on ds-01 (db01 also ds-02) and pg-acme; acme-cs01 runs on CL2/esx-04, ds-01, pg-mgmt + pg-acme.
@@ -91,24 +80,10 @@ INITECH_PLAN = [
 ]
 
 
-def args(sim, **kw):
-    a = sim.connection_args()
-    a.update(kw)
-    return a
-
-
-def tenants(**changes):
-    """The three sample tenants, with per-tenant changes: tenants(globex={'vm_selectors': ...})."""
-    out = copy.deepcopy(TENANTS)
-    for t in out:
-        t.update(changes.get(t['name'], {}))
-    return out
-
-
 @pytest.fixture(scope='module')
 def mapping(vcsim):
     vcsim.reset_stats()
-    res = run_module(MODULE, args(vcsim, tenants=tenants()))
+    res = run_module(MODULE, vcsim.connection_args(tenants=tenants()))
     return res
 
 
@@ -169,7 +144,7 @@ def test_flat_assignments_and_read_only_task(mapping, vcsim):
 def test_reads_the_inventory_once_and_writes_nothing(vcsim):
     for count in (1, 3):
         vcsim.reset_stats()
-        run_module(MODULE, args(vcsim, tenants=tenants()[:count]))
+        run_module(MODULE, vcsim.connection_args(tenants=tenants()[:count]))
         assert vcsim.soap_calls('RetrievePropertiesEx') == 1
         assert vcsim.soap_calls('RetrieveAllPermissions') == 0
         assert vcsim.soap_calls('ContinueRetrievePropertiesEx') == 0
@@ -178,7 +153,7 @@ def test_reads_the_inventory_once_and_writes_nothing(vcsim):
 
 
 def test_check_mode_gives_the_same_plan(vcsim, mapping):
-    res = run_module(MODULE, args(vcsim, tenants=tenants()), check_mode=True)
+    res = run_module(MODULE, vcsim.connection_args(tenants=tenants()), check_mode=True)
     assert res['plans'] == mapping['plans'] and res['changed'] is False
 
 
@@ -197,7 +172,7 @@ def test_check_mode_gives_the_same_plan(vcsim, mapping):
 ])
 def test_conflicts_are_refused_with_nothing_written(vcsim, changes, conflict, names):
     vcsim.reset_stats()
-    res = run_module(MODULE, args(vcsim, tenants=tenants(**changes)), expect_failure=True)
+    res = run_module(MODULE, vcsim.connection_args(tenants=tenants(**changes)), expect_failure=True)
     assert res['msg'].startswith('refused before any change')
     assert conflict in {c['conflict'] for c in res['conflicts']}
     for text in names:
@@ -208,7 +183,7 @@ def test_conflicts_are_refused_with_nothing_written(vcsim, changes, conflict, na
 
 def test_every_conflict_at_once(vcsim):
     vcsim.reset_stats()
-    res = run_module(MODULE, args(vcsim, tenants=tenants(
+    res = run_module(MODULE, vcsim.connection_args(tenants=tenants(
         globex={'vm_selectors': {'folders': ['/DC1/vm/tenants']}, 'datacenters': [], 'access_account': 'acme-dr@vsphere.local'},
         initech={'management_servers': ['/DC1/vm/mgmt/acme-cs01'], 'vm_selectors': {'name_patterns': ['nobody-*']}})),
         expect_failure=True)
@@ -221,7 +196,7 @@ def test_strict_validation_before_connecting(vcsim):
     vcsim.reset_stats()
     bad = tenants(acme={'vm_selector': {'folders': ['/DC1/vm/tenants/acme']}},
                   globex={'vm_selectors': {'tags': ['tenant:globex']}})
-    res = run_module(MODULE, args(vcsim, tenants=bad), expect_failure=True)
+    res = run_module(MODULE, vcsim.connection_args(tenants=bad), expect_failure=True)
     assert "unknown key 'vm_selector' (did you mean 'vm_selectors'?)" in res['msg'] and 'valid keys: ' in res['msg']
     assert 'vSphere tag selectors are not built yet (they need the vAPI REST endpoint); use custom_attributes' in res['msg']
     assert vcsim.soap_calls() == 0
@@ -230,7 +205,7 @@ def test_strict_validation_before_connecting(vcsim):
 def test_dedicated_tenant_on_its_own_vcenter(vcsim_factory):
     from tests.simulator.inventory import single_tenant_inventory
     sim = vcsim_factory(single_tenant_inventory('hooli'))
-    res = run_module(MODULE, args(sim, tenants=[dict(
+    res = run_module(MODULE, sim.connection_args(tenants=[dict(
         name='hooli', topology='dedicated_hsp', access_account='hooli-dr@vsphere.local',
         vm_selectors=dict(resource_pools=['/DC1/host/CL1/Resources/tenants/hooli']), management_servers=['/DC1/vm/mgmt/hooli-cs01'])]))
     plan = res['plans'][0]
