@@ -39,6 +39,9 @@ def main(argv=None) -> int:
                         help="with --expect absent: the DR role must still exist (MSP: never deleted unless asked)")
     verify.add_argument("--extra-privilege", action="append", default=[],
                         help="privilege id the DR role must still hold (a customer's own addition, MSP)")
+    verify.add_argument("--placement", choices=["exact", "domain"],
+                        help="plan to check the permissions against (default: each tenant's tenant_placement, else "
+                             "tests.lab.verify.DEFAULT_PLACEMENT)")
 
     args = parser.parse_args(argv)
     if args.action == "run":

@@ -81,6 +81,7 @@ def load_tenants(sources, extra: bool = False) -> list[dict]:
                 "vault_name": get("tenant_vault_name", "rsv-%s-dr" % name),
                 "access_principals": get("tenant_access_principals", []) or [],
                 "access_role": get("tenant_access_role", "Contributor"),
+                "placement": get("tenant_placement"),   # None: tests.lab.verify.DEFAULT_PLACEMENT
             })
         tenants.append(tenant)
     if not tenants:

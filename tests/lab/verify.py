@@ -4,15 +4,24 @@ REST calls with a managed-identity token - independently of the modules and of A
 Used by the molecule scenarios' verify/cleanup playbooks (``python -m tests.lab verify ...``) and by the playbook tests
 (``tests/integration/playbooks``).
 
-What "onboarded" means here (seed 000, "Requirements for a vCenter access account"), for a tenant whose VMs and
-configuration server carry the custom attribute ``tenant=<name>`` (the lab inventories' convention):
+What "onboarded" means here (seed 000, "Requirements for a vCenter access account"), checked against tables written by
+hand, never against the collection's own code:
 
-* the DR role exists and holds the guide's key privileges (unless the tenant is ``failback: false``);
-* the access account holds Read-only on the vCenter root and the DR role (Read-only without failback) on every VM of
-  the tenant, every permission non-propagating;
-* it holds no permission on any VM of another tenant or of no tenant, and none on VM folders or resource pools;
+* the DR role exists and holds exactly Read-only + seed 000's privilege list + every ``VirtualMachine.Config.*`` the
+  server defines (tests/support/asr_privileges.py) + the customer's own ``--extra-privilege`` ids (MSP), unless the
+  tenant is ``failback: false``;
+* the access account holds exactly the permissions of the tenant's hand-written plan (tests/support/expected_plan.py):
+  Read-only on the vCenter root and the DR role (Read-only without failback) on every object of the seed's table -
+  datacenter, hosts and clusters, datastores and datastore clusters, networks, management server, tenant VMs - and
+  nothing else, every permission non-propagating;
+* no VM of another tenant or of no tenant is visible to the account (a permission on it, or a propagating one on any
+  of its folders, resource pools, cluster or datacenter);
 * Azure: the vault exists in the tenant's resource group and region, the registration key file is on the controller
   with mode 0600, each tenant principal has the access role on the subscription.
+
+The plan depends on the tenant's placement (``tenant_placement``: ``exact`` = the objects the VMs use; ``domain`` = also
+every host of their clusters and every datastore of their datastore clusters). A tenant without ``tenant_placement``
+gets ``DEFAULT_PLACEMENT``.
 
 "Offboarded": the account holds no permission at all; the tenant principals hold no access role; the registration key
 file is gone; the vault is gone with ``--delete-vault`` and still there otherwise; the DR role is gone (shared and
@@ -29,10 +38,13 @@ import urllib.parse
 import urllib.request
 
 from tests.lab.lab import load_tenants
+from tests.support.asr_privileges import expected_asr_role
+from tests.support.expected_plan import PLACEMENTS, expected_objects
 
-ASR_KEY_PRIVILEGES = ("Datastore.Browse", "Datastore.AllocateSpace", "Network.Assign", "Resource.AssignVMToPool",
-                      "Task.Create", "VirtualMachine.Interact.PowerOn", "VirtualMachine.Inventory.Register",
-                      "VirtualMachine.State.RemoveSnapshot")
+#: Placement of a tenant whose inventory does not set ``tenant_placement`` - the collection's default.
+#: Flip to "domain" when the collection's default becomes domain placement (issue 13).
+DEFAULT_PLACEMENT = "exact"
+
 ROLE_GUIDS = {"owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
               "reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7"}
 VAULT_API = "2024-04-01"
@@ -41,6 +53,26 @@ AUTHZ_API = "2022-04-01"
 
 class VerifyError(AssertionError):
     """A check failed."""
+
+
+class RoleMismatch(VerifyError):
+    """The DR role does not hold exactly the privileges of seed 000's list."""
+
+
+class PropagatingPermission(VerifyError):
+    """The access account holds a permission with propagate=true (seed 000: "not propagated to the child objects")."""
+
+
+class ForeignVmVisible(VerifyError):
+    """A VM of another tenant, or of no tenant, is visible to the access account."""
+
+
+class MissingPermission(VerifyError):
+    """An object of the tenant's hand-written plan lacks the account's permission (or has another role or type)."""
+
+
+class UnexpectedPermission(VerifyError):
+    """The access account holds a permission on an object outside its hand-written plan."""
 
 
 def principal_key(principal: str) -> str:
@@ -103,16 +135,51 @@ class VCenterReader:
     def role_names(self) -> dict:
         return {r.roleId: r.name for r in self.auth.roleList}
 
+    def server_privileges(self) -> set:
+        """Every privilege id the server defines (AuthorizationManager.privilegeList)."""
+        return {p.privId for p in self.auth.privilegeList or []}
+
     def permissions_of(self, account: str) -> list[dict]:
-        """Every permission of ``account`` (as a user): path, type, role name, propagate."""
+        """Every permission of ``account`` (as a user): path, moid, type, role name, propagate."""
         names = self.role_names()
         key = principal_key(account)
         out = []
         for p in self.auth.RetrieveAllPermissions():
             if not p.group and principal_key(p.principal) == key:
-                out.append({"path": self.path_of(p.entity), "type": type(p.entity).__name__.split(".")[-1],
+                out.append({"path": self.path_of(p.entity), "moid": p.entity._moId,
+                            "type": type(p.entity).__name__.split(".")[-1],
                             "role": names.get(p.roleId, str(p.roleId)), "propagate": bool(p.propagate)})
         return out
+
+    def visible_vms(self, account: str) -> dict:
+        """VM path -> how ``account`` sees it through its own (user) permissions: one on the VM itself, or a propagating
+        one on any ancestor on the VM-folder side or the compute side (resource pools / vApps, cluster or compute
+        resource, host folders, datacenter, root).  vSphere Security, "Hierarchical Inheritance of Permissions":
+        "Virtual machines inherit permissions from both the parent virtual machine folder and the parent host,
+        cluster, or resource pool simultaneously"; a child inherits only with propagate (vsphere.md rules 2 and 4)."""
+        from pyVmomi import vim  # pylint: disable=import-outside-toplevel
+        perms = self.permissions_of(account)
+        direct = {p["moid"]: p for p in perms}
+        propagating = {p["moid"]: p for p in perms if p["propagate"]}
+        view = self.content.viewManager.CreateContainerView(self.content.rootFolder, [vim.VirtualMachine], True)
+        try:
+            out = {}
+            for vm in view.view:
+                if vm._moId in direct:
+                    out[self.path_of(vm)] = "permission on the VM"
+                    continue
+                for start in (vm.parent, vm.parentVApp, vm.resourcePool):
+                    entity, hit = start, None
+                    while entity is not None and hit is None:
+                        if entity._moId in propagating:
+                            hit = "propagating permission on %s" % propagating[entity._moId]["path"]
+                        entity = entity.parent
+                    if hit:
+                        out[self.path_of(vm)] = hit
+                        break
+            return out
+        finally:
+            view.DestroyView()
 
     def all_permissions(self) -> list[tuple]:
         names = self.role_names()
@@ -137,51 +204,75 @@ class VCenterReader:
             view.DestroyView()
 
 
-def check_vcenter_present(reader, tenant, extra_privileges=()):
-    checks = []
-    role_name = tenant["dr_role"] if tenant["failback"] else "ReadOnly"
-    roles = reader.roles()
-    if tenant["failback"]:
-        role = roles.get(tenant["dr_role"])
-        if role is None:
-            raise VerifyError("DR role %s does not exist" % tenant["dr_role"])
-        missing = [p for p in ASR_KEY_PRIVILEGES if p not in (role.privilege or [])]
-        if missing or not any(p.startswith("VirtualMachine.Config.") for p in role.privilege or []):
-            raise VerifyError("DR role %s lacks Azure Site Recovery privileges: %s" % (tenant["dr_role"], missing or "VirtualMachine.Config.*"))
-        checks.append("DR role %s holds the Azure Site Recovery privileges (%d)" % (role.name, len(role.privilege)))
-    for priv in extra_privileges:
-        role = roles.get(tenant["dr_role"])
-        if role is None or priv not in (role.privilege or []):
-            raise VerifyError("DR role %s lost the customer's privilege %s" % (tenant["dr_role"], priv))
-        checks.append("DR role %s kept the customer's privilege %s" % (tenant["dr_role"], priv))
-    perms = reader.permissions_of(tenant["access_account"])
+def tenant_placement(tenant, placement=None) -> str:
+    """The placement to verify: ``placement`` if given, else the tenant's ``tenant_placement``, else DEFAULT_PLACEMENT."""
+    chosen = placement or tenant.get("placement") or DEFAULT_PLACEMENT
+    if chosen not in PLACEMENTS:
+        raise VerifyError("tenant %s: placement %r is not one of %s" % (tenant["name"], chosen, ", ".join(PLACEMENTS)))
+    return chosen
+
+
+def check_role(reader, tenant, extra_privileges=()):
+    """The DR role holds exactly Read-only + seed 000's list + the server's VirtualMachine.Config.* + ``extra_privileges``."""
+    role = reader.roles().get(tenant["dr_role"])
+    if not tenant["failback"]:
+        if extra_privileges and role is None:
+            raise RoleMismatch("DR role %s does not exist" % tenant["dr_role"])
+        lost = sorted(set(extra_privileges) - set(role.privilege or [])) if extra_privileges else []
+        if lost:
+            raise RoleMismatch("DR role %s lost the customer's privileges %s" % (tenant["dr_role"], lost))
+        return ["DR role %s kept the customer's privilege %s" % (tenant["dr_role"], p) for p in extra_privileges]
+    if role is None:
+        raise RoleMismatch("DR role %s does not exist" % tenant["dr_role"])
+    want = expected_asr_role(reader.server_privileges()) | set(extra_privileges)
+    have = set(role.privilege or [])
+    missing, extra = sorted(want - have), sorted(have - want)
+    if missing or extra:
+        raise RoleMismatch("DR role %s is not seed 000's list: missing %s; not in the list %s"
+                           % (tenant["dr_role"], missing or "nothing", extra or "nothing"))
+    lines = ["DR role %s holds exactly seed 000's privileges (%d)" % (role.name, len(have))]
+    lines.extend("DR role %s kept the customer's privilege %s" % (role.name, p) for p in extra_privileges)
+    return lines
+
+
+def check_vcenter_present(reader, tenant, extra_privileges=(), placement=None):
+    """Every check of an onboarded tenant's vCenter side; raises a VerifyError subclass on the first failure."""
+    placement = tenant_placement(tenant, placement)
+    account = tenant["access_account"]
+    try:
+        expected = expected_objects(tenant["name"], placement, tenant["dr_role"], tenant["failback"])
+    except KeyError as exc:
+        raise VerifyError("tenant %s has no hand-written plan in tests/support/expected_plan.py" % tenant["name"]) from exc
+    checks = check_role(reader, tenant, extra_privileges)
+    perms = reader.permissions_of(account)
     by_path = {p["path"]: p for p in perms}
-    propagating = [p["path"] for p in perms if p["propagate"]]
+    propagating = sorted(p["path"] for p in perms if p["propagate"])
     if propagating:
-        raise VerifyError("%s holds propagating permissions on %s" % (tenant["access_account"], propagating))
-    root = by_path.get("/")
-    if not root or root["role"] != "ReadOnly":
-        raise VerifyError("%s has no Read-only permission on the vCenter root (got %s)" % (tenant["access_account"], root))
-    vms = reader.vms_by_tenant()
-    own = sorted(p for p, t in vms.items() if t == tenant["name"])
-    if not own:
-        raise VerifyError("no VM carries tenant=%s in this vCenter" % tenant["name"])
-    for path in own:
-        p = by_path.get(path)
-        if not p or p["role"] != role_name:
-            raise VerifyError("%s: expected %s on %s, got %s" % (tenant["access_account"], role_name, path, p))
-    foreign = sorted(p for p in by_path if p in vms and vms[p] != tenant["name"])
+        raise PropagatingPermission("%s holds propagating permissions on %s" % (account, propagating))
+    owners = reader.vms_by_tenant()
+    own = {path for path, (_typ, kind, _role) in expected.items() if kind in ("tenant_vm", "management_server")}
+    foreign = {path: how for path, how in reader.visible_vms(account).items() if path not in own}
     if foreign:
-        raise VerifyError("%s holds permissions on VMs of other tenants or of no tenant: %s" % (tenant["access_account"], foreign))
-    wrong_kind = sorted(p["path"] for p in perms if p["path"] != "/" and p["type"] in ("Folder", "ResourcePool", "VirtualApp"))
-    if wrong_kind:
-        raise VerifyError("%s holds permissions on folders or resource pools (not in the guide's table): %s"
-                          % (tenant["access_account"], wrong_kind))
-    wrong_role = sorted(p["path"] for p in perms if p["path"] != "/" and p["role"] != role_name)
-    if wrong_role:
-        raise VerifyError("%s holds another role than %s on %s" % (tenant["access_account"], role_name, wrong_role))
-    checks.append("%s: Read-only on /, %s on all %d own VMs and %d infrastructure objects, nothing propagating, no "
-                  "foreign VM" % (tenant["access_account"], role_name, len(own), len(perms) - len(own) - 1))
+        raise ForeignVmVisible("%s sees VMs that are not %s's: %s" % (account, tenant["name"], "; ".join(
+            "%s (%s, %s)" % (path, "tenant %s" % owners[path] if owners.get(path) else "no tenant", how)
+            for path, how in sorted(foreign.items()))))
+    wrong = []
+    for path, (typ, kind, role) in sorted(expected.items()):
+        got = by_path.get(path)
+        if got is None or got["role"] != role or got["type"] != typ:
+            wrong.append("%s %s: expected %s on a %s, got %s" % (kind, path, role, typ,
+                                                                 "%s on a %s" % (got["role"], got["type"]) if got else "none"))
+    if wrong:
+        raise MissingPermission("%s (placement %s): %s" % (account, placement, "; ".join(wrong)))
+    unexpected = sorted(path for path in by_path if path not in expected)
+    if unexpected:
+        raise UnexpectedPermission("%s holds permissions outside its plan (placement %s): %s"
+                                   % (account, placement, ", ".join("%s (%s)" % (p, by_path[p]["type"]) for p in unexpected)))
+    kinds = {}
+    for _typ, kind, _role in expected.values():
+        kinds[kind] = kinds.get(kind, 0) + 1
+    checks.append("%s: exactly its plan (placement %s): %s; nothing propagating, no foreign VM visible"
+                  % (account, placement, ", ".join("%d %s" % (n, k) for k, n in sorted(kinds.items()))))
     return checks
 
 
@@ -306,7 +397,7 @@ def select(tenants, limit):
 
 
 def verify(limit=None, expect="present", delete_vault=False, keep_role=False, extra_privileges=(), azure=True,
-           log=print) -> list[str]:
+           log=print, placement=None) -> list[str]:
     """Run every check; return the lines of what was checked; raise VerifyError on the first failure."""
     state = lab_state()
     tenants = select(tenant_details(state["inventories"]), limit)
@@ -322,7 +413,7 @@ def verify(limit=None, expect="present", delete_vault=False, keep_role=False, ex
         with VCenterReader(vc["host"], vc["port"], user or vc["username"], password or vc["password"]) as reader:
             for t in mine:
                 if expect == "present":
-                    found = check_vcenter_present(reader, t, extra_privileges)
+                    found = check_vcenter_present(reader, t, extra_privileges, placement)
                 else:
                     found = check_vcenter_absent(reader, t)
                 lines.extend("%s: vCenter %s: %s" % (t["host"], vc["key"], c) for c in found)
@@ -346,7 +437,7 @@ def verify(limit=None, expect="present", delete_vault=False, keep_role=False, ex
 def verify_main(args) -> int:
     try:
         verify(limit=args.limit, expect=args.expect, delete_vault=args.delete_vault, keep_role=args.keep_role,
-               extra_privileges=args.extra_privilege)
+               extra_privileges=args.extra_privilege, placement=getattr(args, "placement", None))
     except VerifyError as exc:
         print("FAILED  %s" % exc)
         return 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import ASR_PRIVILEGES, SYSTEM_PRIVILEGES
+from tests.support.asr_privileges import READ_ONLY as SYSTEM_PRIVILEGES, VM_CONFIG_65U1, expected_asr_role
 from tests.support.modules import run_module
 from tests.support.vsphere import Direct
 
@@ -32,13 +32,13 @@ def test_creates_the_asr_role_from_the_servers_privilege_list(sim, direct):
     assert res['changed'] is True and res['action'] == 'create'
     role = direct.role('Azure_Site_Recovery')
     assert role is not None and role.roleId == res['role']['id']
-    have = set(role.privilege)
     config = server_config_privileges(direct)
-    assert config, 'the simulator publishes VirtualMachine.Config.* in its privilege list'
-    assert set(config) <= have
+    # the simulator's dump is vCenter 6.5U1's (vsphere.md): its Config group is the hand-written 6.5U1 table
+    assert config == sorted(VM_CONFIG_65U1)
     known = {p.privId for p in direct.auth.privilegeList}
-    assert {p for p in ASR_PRIVILEGES if p in known} <= have
-    assert set(SYSTEM_PRIVILEGES) <= have
+    # exactly: Read-only + seed 000's list (hand-written, tests/support/asr_privileges.py) + Configuration > all
+    assert sorted(role.privilege) == sorted(expected_asr_role(known))
+    assert len(role.privilege) == 3 + 25 + 27
     assert sim.writes_since_reset() == 1
 
 
