@@ -6,9 +6,15 @@ docstring cites the source.  Rules 11 (SetEntityPermissions upserts) and 12 (whi
 are about writing and reading permissions, not about evaluating them: they are exercised by the
 permission module's tests and by read_snapshot's single RetrieveAllPermissions.
 
-The second part injects each leak class into a hand-built shared vCenter and checks it is named.
+The second part says, by hand from those rules, who sees which VM in the small shared vCenter of test_tenant_plan
+(``shared_snapshot``) for a set of permissions, and checks the model and the audit agree.
+
+The third part injects each leak class into the same vCenter, onboarded with permissions written out by hand (never
+with the planner's output applied back), and checks it is named.
 """
 from __future__ import annotations
+
+import pytest
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import isolation as iso
 from ansible_collections.tenantdr.asr.plugins.module_utils import tenant_plan as tp
@@ -21,6 +27,25 @@ READ_ONLY = -2
 NO_ACCESS = -5
 ASR_PRIVS = {'Datastore.Browse', 'Network.Assign', 'System.Anonymous', 'System.Read', 'System.View', 'VirtualMachine.Config.Rename'}
 NET_PRIVS = {'Network.Assign', 'System.Anonymous', 'System.Read', 'System.View'}
+
+#: The permissions a correct onboarding of acme and globex leaves on ``shared_snapshot``, written out by hand from
+#: seed 000's table and the snapshot's layout (test_tenant_plan.shared_snapshot docstring): Read-only on the root; the DR
+#: role (id 1000) on the datacenter, the clusters and hosts, datastores (and the datastore cluster), port groups,
+#: management server and VMs the tenant uses. Every one non-propagating.
+HAND_APPLIED = {
+    # acme-vm01 (CL1 host-1, ds-01, pg-acme), acme-vm02 (CL1 host-2, ds-01 + ds-02, pg-acme); acme-tmpl is a template
+    # (not selected); acme-cs01 (CL2 host-4, ds-01, pg-mgmt + pg-acme)
+    'acme': ['datacenter-1', 'domain-c1', 'host-1', 'host-2', 'domain-c2', 'host-4', 'datastore-1', 'datastore-2',
+             'network-a', 'network-m', 'vm-a1', 'vm-a2', 'vm-acs'],
+    # globex-vm01 (CL1 host-2, ds-02, pg-globex), globex-vm02 (standalone esx-10 = ComputeResource domain-s3, ds-03 in
+    # dsc-01, dvpg-globex), globex-cs01 (CL2 host-4, ds-01, pg-mgmt + pg-globex)
+    'globex': ['datacenter-1', 'domain-c1', 'host-2', 'domain-s3', 'domain-c2', 'host-4', 'datastore-1', 'datastore-2',
+               'datastore-3', 'group-p1', 'network-g', 'network-m', 'dvportgroup-1', 'vm-g1', 'vm-g2', 'vm-gcs'],
+}
+#: ``placement: domain`` (issue 13) also grants every host of the clusters used: globex's VMs run on CL1, so host-1.
+#: Set PLACEMENT to 'domain' when the planner's default becomes domain placement.
+PLACEMENT = 'exact'
+HAND_APPLIED_DOMAIN = {'acme': [], 'globex': ['host-1']}
 
 
 def perm(entity, principal=ACME, role_id=ASR, propagate=False, group=False):
@@ -194,6 +219,87 @@ def test_rule14_a_distributed_switch_permission_does_not_reach_its_port_groups()
 
 
 # ------------------------------------------------------------------------------------------
+# who sees which VM: expectations written by hand from the rules above
+# ------------------------------------------------------------------------------------------
+
+#: Every VM of shared_snapshot, and where it sits (VM folder chain | compute chain):
+#:   vm-a1  acme-vm01    tenants/acme | RP acme < tenants < CL1 root pool < CL1 (domain-c1)
+#:   vm-a2  acme-vm02    tenants/acme | RP acme < tenants < CL1
+#:   vm-at  acme-tmpl    tenants/acme | (template: no resource pool)
+#:   vm-g1  globex-vm01  tenants/globex | RP globex < tenants < CL1
+#:   vm-g2  globex-vm02  tenants/globex | root pool of the standalone esx-10 (domain-s3)
+#:   vm-acs acme-cs01    mgmt | CL2 root pool < CL2 (domain-c2)
+#:   vm-gcs globex-cs01  mgmt | CL2
+#:   vm-o1  orphan-01    unassigned | CL2
+#:   vm-x1  acme-old     DC2 vm folder | CL3
+ALL_VMS = ('vm-a1', 'vm-a2', 'vm-at', 'vm-g1', 'vm-g2', 'vm-acs', 'vm-gcs', 'vm-o1', 'vm-x1')
+
+WHO_SEES = [
+    # (case, permissions of acme's account, the VMs it sees - by hand)
+    ('the hand-written onboarding of acme: its VMs and its configuration server, nothing else (rules 2, 6, 7)',
+     [perm('group-d1', role_id=READ_ONLY)] + [perm(m) for m in HAND_APPLIED['acme']], {'vm-a1', 'vm-a2', 'vm-acs'}),
+    ('non-propagating grants on the cluster, host and datacenter reach no VM (rule 2)',
+     [perm('domain-c1'), perm('host-1'), perm('datacenter-1'), perm('domain-c2')], set()),
+    ('propagating on acme\'s resource pool: the VMs in it, not the template outside any pool (rule 4)',
+     [perm('resgroup-ta', propagate=True)], {'vm-a1', 'vm-a2'}),
+    ('propagating on the management cluster: every VM in its root pool, whatever its folder (rules 4, 6)',
+     [perm('domain-c2', propagate=True)], {'vm-acs', 'vm-gcs', 'vm-o1'}),
+    ('propagating on the mgmt folder: both configuration servers (rule 2)',
+     [perm('group-v5', propagate=True)], {'vm-acs', 'vm-gcs'}),
+    ('propagating on the shared tenants folder: every tenant VM of DC1 incl. the template (rule 2)',
+     [perm('group-v2', propagate=True)], {'vm-a1', 'vm-a2', 'vm-at', 'vm-g1', 'vm-g2'}),
+    ('propagating on the datacenter: every VM of DC1, none of DC2 (rules 2, 7)',
+     [perm('datacenter-1', propagate=True)], {'vm-a1', 'vm-a2', 'vm-at', 'vm-g1', 'vm-g2', 'vm-acs', 'vm-gcs', 'vm-o1'}),
+    ('propagating on the datacenter masked by No access on the tenants folder: the compute path still shows the VMs of '
+     'CL1 and esx-10 (rules 4, 5)',
+     [perm('datacenter-1', propagate=True), perm('group-v2', role_id=NO_ACCESS, propagate=True)],
+     {'vm-a1', 'vm-a2', 'vm-g1', 'vm-g2', 'vm-acs', 'vm-gcs', 'vm-o1'}),
+    ('a group permission of the same name does not count for the user (rule 1)',
+     [perm('vm-g1', group=True)], set()),
+    ('a group the account is in counts (rule 3)',
+     [perm('vm-g1', principal='VSPHERE.LOCAL\\ops', group=True, role_id=READ_ONLY)], {'vm-g1'}),
+    ('the user\'s own No access on a VM beats its group\'s grant there (rule 3)',
+     [perm('vm-g1', principal='VSPHERE.LOCAL\\ops', group=True), perm('vm-g1', role_id=NO_ACCESS)], set()),
+    ('the root with propagate: everything in every datacenter (rule 7)',
+     [perm('group-d1', role_id=READ_ONLY, propagate=True)], set(ALL_VMS)),
+]
+
+
+def test_who_sees_which_vm_table_is_complete():
+    assert len({case for case, _p, _v in WHO_SEES}) == len(WHO_SEES)
+    assert all(v <= set(ALL_VMS) for _c, _p, v in WHO_SEES)
+
+
+@pytest.mark.parametrize('case, permissions, sees', WHO_SEES, ids=[str(i) for i in range(len(WHO_SEES))])
+def test_who_sees_which_vm(case, permissions, sees):
+    model = iso.PermissionModel(shared_snapshot(permissions))
+    acct = iso.Account('acme-dr@vsphere.local', ['ops@vsphere.local'])
+    got = {vm for vm in ALL_VMS if model.effective(vm, acct).visible}
+    assert got == sees, case
+
+
+def test_the_audit_of_the_hand_written_onboarding_names_each_tenants_vms():
+    """The audit of hand-written permissions (not the planner's applied back) against the hand-written answer."""
+    report = _audit(shared_snapshot(), [_acme(), _globex()])
+    assert report['clean'] is True
+    assert [v['path'] for v in report['tenants']['acme']['visible_vms']] == [
+        '/DC1/vm/mgmt/acme-cs01', '/DC1/vm/tenants/acme/acme-vm01', '/DC1/vm/tenants/acme/acme-vm02']
+    assert [v['path'] for v in report['tenants']['globex']['visible_vms']] == [
+        '/DC1/vm/mgmt/globex-cs01', '/DC1/vm/tenants/globex/globex-vm01', '/DC1/vm/tenants/globex/globex-vm02']
+
+
+def test_a_propagating_grant_on_the_management_cluster_is_a_leak_naming_the_vms_it_shows():
+    report = _audit(shared_snapshot(), [_acme(), _globex()], extra=[perm('domain-c2', propagate=True)],
+                    drop=[(ACME, 'domain-c2')])
+    got = classes(report, 'acme')
+    assert ('foreign_vm_visible', '/DC1/vm/mgmt/globex-cs01') in got
+    assert ('unassigned_vm_visible', '/DC1/vm/unassigned/orphan-01') in got
+    assert ('propagating_permission', '/DC1/host/CL2') in got
+    assert report['tenants']['acme']['foreign_vms'] == ['/DC1/vm/mgmt/globex-cs01']
+    assert classes(report, 'globex') == []
+
+
+# ------------------------------------------------------------------------------------------
 # the audit: each leak class injected on purpose
 # ------------------------------------------------------------------------------------------
 
@@ -211,21 +317,22 @@ def _globex(**kw):
     return t
 
 
-def applied(snap, tenants):
-    """Permissions exactly as planned, principals in vCenter's DOMAIN\\login form."""
-    res = tp.build_plans(snap, tenants)
+def applied(tenants):
+    """The hand-written permissions of ``tenants`` (validated tenant dicts), principals in vCenter's DOMAIN\\login form."""
     out = []
-    for p in res['plans']:
-        login, domain = p['access_account'].split('@')
-        for o in p['objects']:
-            out.append(perm(o['moid'], principal='%s\\%s' % (domain.upper(), login), role_id=snap.find_role(o['role'])['id']))
+    for t in tenants:
+        login, domain = t['access_account'].split('@')
+        principal = '%s\\%s' % (domain.upper(), login)
+        out.append(perm('group-d1', principal=principal, role_id=READ_ONLY))
+        extra = HAND_APPLIED_DOMAIN[t['name']] if PLACEMENT == 'domain' else []
+        out.extend(perm(moid, principal=principal, role_id=ASR) for moid in HAND_APPLIED[t['name']] + extra)
     return out
 
 
 def _audit(snap, raw_tenants, apply_plan=True, extra=(), drop=()):
     tenants = tp.validate_tenants(raw_tenants)
     if apply_plan:
-        snap.permissions = [p for p in applied(snap, tenants) if (p['principal'], p['entity']) not in set(drop)] + list(snap.permissions)
+        snap.permissions = [p for p in applied(tenants) if (p['principal'], p['entity']) not in set(drop)] + list(snap.permissions)
     snap.permissions.extend(extra)
     return iso.audit(snap, tenants, tp.build_plans(snap, tenants))
 
@@ -325,7 +432,7 @@ def test_excess_permission_another_role_or_propagate_and_group_permissions():
 def test_planned_permission_with_another_role_is_excess_and_missing():
     snap = shared_snapshot()
     tenants = tp.validate_tenants([_acme(), _globex()])
-    snap.permissions = applied(snap, tenants)
+    snap.permissions = applied(tenants)
     for p in snap.permissions:
         if p['principal'] == ACME and p['entity'] == 'vm-a2':
             p['role_id'] = READ_ONLY
