@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Mutation check: do the tests fail when the code under test is wrong?
 
 Each mutation below changes one line of ``plugins/`` the way a real defect would (a privilege dropped from the ASR

@@ -65,6 +65,8 @@ molecule_all() {
 step sanity sanity
 step ansible-doc docs
 step pytest pytests
+# Mutation check (issue 16): one-line defects in plugins/ must make the relevant tests fail (scripts/mutation_check.py).
+step mutation-check python scripts/mutation_check.py
 step ansible-lint lint
 step molecule molecule_all
 
