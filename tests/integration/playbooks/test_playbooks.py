@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -121,6 +122,34 @@ def test_onboarding_life_cycle(lab):
         assert {h: r["changed"] for h, r in recap.items()} == {h: 0 for h in ALL}
         assert vcenter_writes(lab) == {vc["key"]: 0 for vc in lab.vcenters}
         assert lab.arm.writes() == []
+
+    with step("a VM that left the tenant and a hand-added permission lose the account's access on the next run"):
+        sim = lab.simulator_of("acme")
+        with VCenterReader(sim.host, sim.port, sim.username, sim.password) as reader:
+            from pyVmomi import vim  # pylint: disable=import-outside-toplevel
+            find = reader.content.searchIndex.FindByInventoryPath
+            vm = find("DC1/vm/tenants/acme/acme-vm02")
+            read_only = [r for r in reader.auth.roleList if r.name == "ReadOnly"][0].roleId
+            reader.auth.SetEntityPermissions(vm, [vim.AuthorizationManager.Permission(
+                principal="partner-admin@vsphere.local", group=False, roleId=read_only, propagate=False)])
+            reader.auth.SetEntityPermissions(find("DC2"), [vim.AuthorizationManager.Permission(
+                principal="acme-dr@vsphere.local", group=False, roleId=read_only, propagate=False)])
+            task = find("DC1/vm/unassigned").MoveIntoFolder_Task([vm])
+            for _attempt in range(600):
+                if task.info.state not in ("queued", "running"):
+                    break
+                time.sleep(0.05)
+            assert task.info.state == "success", task.info.error
+        before = permissions(lab, "acme")
+        assert ("acme-dr@vsphere.local", False, "/DC1/vm/unassigned/acme-vm02", "Azure_Site_Recovery", False) in before
+        run(lab, "playbook", "playbooks/onboard_tenant.yml", "-l", "acme")
+        after = permissions(lab, "acme")
+        acme_after = {p[2] for p in after if p[0] == "acme-dr@vsphere.local"}
+        assert "/DC1/vm/unassigned/acme-vm02" not in acme_after and "/DC2" not in acme_after
+        assert {"/DC1/vm/tenants/acme/acme-vm01", "/DC1/vm/tenants/acme/acme-db01"} <= acme_after
+        # every other principal's permissions stay, the administrator's on the moved VM included
+        assert [p for p in before if p[0] != "acme-dr@vsphere.local"] == [p for p in after if p[0] != "acme-dr@vsphere.local"]
+        assert ("partner-admin@vsphere.local", False, "/DC1/vm/unassigned/acme-vm02", "ReadOnly", False) in after
 
     with step("an offboarding whose confirmation names another tenant is refused before any change"):
         before = permissions(lab, "acme")
