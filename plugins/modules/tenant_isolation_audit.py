@@ -106,7 +106,7 @@ options:
             description: Custom attribute name/value pairs; a VM must carry all of them.
             type: dict
           tags:
-            description: vSphere tags; not built yet, giving any fails.
+            description: vSphere tags, C(category/tag) or a tag id, read in bulk through the vAPI REST endpoint.
             type: list
             elements: str
       datacenters:
@@ -127,6 +127,11 @@ options:
         description: Also select VM templates.
         type: bool
         default: false
+      placement:
+        description: V(domain) (every host of the clusters and datastore of the datastore clusters in use) or V(exact).
+        type: str
+        choices: [domain, exact]
+        default: domain
   fail_on_leak:
     description:
       - Fail the task when any leak is found, with a message naming the leaks (the report is still returned).
