@@ -257,6 +257,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
     VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, moid_of, vim, vmodl,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_tags import attach_tags
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     TenantPlanError, validate_tenants, build_plans,
 )
@@ -326,6 +327,7 @@ def main():
         tenants = validate_tenants(p['tenants'])
         with VCenterConnection(p) as vc:
             snap = vc.read_snapshot()
+        attach_tags(snap, module.params, tenants)  # vm_selectors.tags: one bulk vAPI read
         plans = build_plans(snap, tenants)
         report = audit(snap, tenants, plans)
         if p['live_check']:

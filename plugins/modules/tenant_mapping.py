@@ -286,6 +286,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
     VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, vmodl,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_tags import attach_tags
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     TenantPlanError, validate_tenants, build_plans,
 )
@@ -321,6 +322,7 @@ def main():
         tenants = validate_tenants(module.params['tenants'])
         with VCenterConnection(module.params) as vc:
             snap = vc.read_snapshot(with_permissions=False)
+        attach_tags(snap, module.params, tenants)  # vm_selectors.tags: one bulk vAPI read
         result = build_plans(snap, tenants)
     except TenantPlanError as exc:
         module.fail_json(msg=str(exc), conflicts=exc.conflicts)
