@@ -156,6 +156,17 @@ options:
         mismatch is reported under C(report.live_mismatches) and does not count as a leak.
     type: bool
     default: false
+  server_check:
+    description:
+      - Also ask vCenter itself, with C(AuthorizationManager.FetchUserPrivilegeOnEntities) (vCenter 6.5 and later), which
+        privileges each access account holds on every VM (the tenant's own, other tenants', unassigned ones and the
+        management servers) and on every object of its plan, one call per account and 1000 objects.
+      - Every object where vCenter's answer differs from the computed effective privileges is a
+        V(server_disagreement) finding (a leak). vCenter's answer wins - a VM that vCenter reports visible to an account
+        that does not own it is also a V(foreign_vm_visible) or V(unassigned_vm_visible) leak. Typical causes are group
+        memberships not listed in C(access_account_groups) and global permissions.
+    type: bool
+    default: false
 notes:
   - The effective permissions are computed client-side from the rules in the vSphere Security guide ("Hierarchical
     Inheritance of Permissions", "Multiple Permission Settings") and the AuthorizationManager API reference (complex
@@ -250,6 +261,21 @@ report:
       type: list
       elements: dict
       returned: when O(live_check=true)
+    server_check:
+      description:
+        - With O(server_check), per tenant - C(asked) (objects asked about), C(agreed), C(disagreed). Each disagreement is a
+          V(server_disagreement) entry of C(leaks) with C(server_visible) and C(computed_visible).
+      type: dict
+      returned: when O(server_check=true)
+    drift:
+      description:
+        - What changed in vCenter since the plan was applied, per tenant - C(new_vms_without_permission) (tenant VMs or
+          management servers selected now whose permission is absent or different - new VMs a reconcile run would grant),
+          C(permissions_on_departed_vms) (permissions the account holds on VMs it no longer owns),
+          C(foreign_permissions) (other permissions of the account or its groups outside the plan) and
+          C(propagating_permissions). C(total) counts all entries; C(clean) is true when nothing drifted.
+      type: dict
+      returned: always
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -262,6 +288,8 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     TenantPlanError, validate_tenants, build_plans,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.isolation import audit, compare_live, leak_message
+from ansible_collections.tenantdr.asr.plugins.module_utils.server_privileges import server_check
+from ansible_collections.tenantdr.asr.plugins.module_utils.audit_report import drift
 
 
 def live_listing(params, account, password):
@@ -319,6 +347,7 @@ def main():
         live_check=dict(type='bool', default=False),
         access_passwords=dict(type='dict', default={}, no_log=True),
         fail_on_live_mismatch=dict(type='bool', default=False),
+        server_check=dict(type='bool', default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     require_pyvmomi(module)
@@ -330,6 +359,10 @@ def main():
         attach_tags(snap, module.params, tenants)  # vm_selectors.tags: one bulk vAPI read
         plans = build_plans(snap, tenants)
         report = audit(snap, tenants, plans)
+        if p['server_check']:
+            with VCenterConnection(p) as vc:
+                server_check(vc, snap, tenants, plans, report)
+        report['drift'] = drift(snap, report)
         if p['live_check']:
             run_live_check(module, snap, tenants, report)
     except TenantPlanError as exc:
