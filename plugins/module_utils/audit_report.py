@@ -74,6 +74,22 @@ def _finding(lk):
             'object': lk.get('object'), 'cause': lk.get('detail'), 'granted': list(lk.get('granted') or [])}
 
 
+def _leftover(change):
+    """A permission an offboarded access account still holds (a vcenter_nonpropagating_permission change entry)."""
+    if change.get('detail'):
+        return dict(change, **{'class': change.get('class', 'offboarded_account_permission')})
+    before = change.get('before') or {}
+    role = before.get('role') if isinstance(before, dict) else before
+    detail = ('offboarded access account %s%s still holds %s on %s (propagate=%s)'
+              % (change.get('principal'), ' (group)' if change.get('group') else '', role or 'a permission', change.get('path'),
+                 'true' if isinstance(before, dict) and before.get('propagate') else 'false'))
+    return {'class': 'offboarded_account_permission', 'path': change.get('path'), 'object': change.get('object'),
+            'detail': detail, 'granted': [dict(on=change.get('path'), principal=change.get('principal'),
+                                               group=bool(change.get('group')), role=role,
+                                               propagate=bool(isinstance(before, dict) and before.get('propagate')),
+                                               how='explicit')]}
+
+
 def _tenant_doc(name, entry):
     return dict(
         name=name,
@@ -98,8 +114,7 @@ def build_document(results, generated_at=None):
     vcenters = []
     for res in results or []:
         report = res.get('report') or {}
-        extra = [_finding(dict(lk, **{'class': lk.get('class', 'offboarded_account_permission')}))
-                 for lk in res.get('extra_findings') or []]
+        extra = [_finding(_leftover(lk)) for lk in res.get('extra_findings') or []]
         tenants = [_tenant_doc(n, e) for n, e in sorted((report.get('tenants') or {}).items())]
         counts = {k: v for k, v in (report.get('counts') or {}).items() if v}
         for f in extra:
