@@ -89,6 +89,8 @@ def tag_selector_error(ref):
     if '/' not in ref or not all(part.strip() for part in ref.split('/', 1)):
         return "'%s' is not a tag reference; give %s" % (ref, TAG_FORMS)
     return None
+
+
 NAME_RE = re.compile(r'^[a-z0-9][a-z0-9-]{0,62}$')
 
 _NETWORK_TYPES = ('Network', 'DistributedVirtualPortgroup', 'OpaqueNetwork')
@@ -198,8 +200,8 @@ def validate_tenant(raw, index=0):
     if not tenant['dr_role']:
         tenant['dr_role'] = DEFAULT_DR_ROLE
     if tenant['placement'] not in PLACEMENTS:
-        errors.append("%s: placement '%s' is not one of %s%s" % (label, tenant['placement'], ', '.join(PLACEMENTS),
-                                                                _suggest(str(tenant['placement']), PLACEMENTS)))
+        errors.append("%s: placement '%s' is not one of %s%s"
+                      % (label, tenant['placement'], ', '.join(PLACEMENTS), _suggest(str(tenant['placement']), PLACEMENTS)))
     selectors = {}
     raw_sel = tenant['vm_selectors'] or {}
     valid_sel = sorted(SELECTOR_KEYS)

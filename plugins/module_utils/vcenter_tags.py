@@ -101,8 +101,8 @@ class TagClient:
         try:
             return self._open(method, path, body)
         except HTTPError as exc:
-            raise VCenterError('vCenter %s refused %s %s: HTTP %s %s' % (self.params['hostname'], method, path.split('?')[0],
-                                                                        exc.code, _error_text(exc)))
+            raise VCenterError('vCenter %s refused %s %s: HTTP %s %s'
+                               % (self.params['hostname'], method, path.split('?')[0], exc.code, _error_text(exc)))
         except (URLError, OSError, ValueError) as exc:
             raise VCenterError('cannot talk to the vAPI REST endpoint of vCenter %s: %s' % (self.params['hostname'], exc))
 

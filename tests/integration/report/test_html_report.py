@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import pytest
-import yaml
 from pyVmomi import vim
 
 from tests.simulator.inventory import sample_inventory

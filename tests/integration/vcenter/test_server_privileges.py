@@ -197,7 +197,7 @@ def test_differential_random_inventories_and_permissions(vcsim_factory, seed):
         others = [m for m in holders(snap) if snap.objects[m]['type'] not in chain_types]
         roles = [-1, -2, -5, role_id]
         principals = [(u, False) for u in USERS] + [(g, True) for g in GROUPS]
-        for _ in range(rng.randint(15, 30)):
+        for _attempt in range(rng.randint(15, 30)):
             entity = rng.choice(candidates if rng.random() < 0.9 or not others else others)
             who, group = rng.choice(principals)
             try:
