@@ -15,11 +15,13 @@ Guide object           Role                 Objects planned (``kind``)
 =====================  ===================  =====================================================
 vCenter                Read-only            the root folder ``/`` (``vcenter_root``)
 Datacenter             DR role              datacenters of the tenant VMs and management servers
-Host and host cluster  DR role              their hosts (``host``) and clusters (``cluster``); for a
-                                            standalone host its ComputeResource (``host``), because
-                                            its HostSystem cannot hold a permission
-Datastore and          DR role              their datastores (``datastore``) and the StoragePods
-datastore cluster                           those belong to (``datastore_cluster``)
+Host and host cluster  DR role              their clusters (``cluster``) with every host of each
+                                            (``host``; ``placement: exact``: only the hosts in use);
+                                            for a standalone host its ComputeResource (``host``),
+                                            because its HostSystem cannot hold a permission
+Datastore and          DR role              their datastores (``datastore``), the StoragePods those
+datastore cluster                           belong to (``datastore_cluster``) and every datastore of
+                                            those (``placement: exact``: only the ones in use)
 Network                DR role              their standard / distributed port groups (``network``)
 Management server      DR role              CS, PS, MT, scale-out PS VMs (``management_server``)
 Tenant VMs             DR role              the selected VMs (``tenant_vm``)
