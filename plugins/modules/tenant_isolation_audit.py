@@ -166,7 +166,7 @@ options:
         that does not own it is also a V(foreign_vm_visible) or V(unassigned_vm_visible) leak. Typical causes are group
         memberships not listed in C(access_account_groups) and global permissions.
       - The cost grows with tenants x VMs (every account is asked about every VM); on a vCenter with thousands of
-        tenants, run it for a subset of the tenants or less often than the plain audit.
+        tenants, schedule it less often than the plain audit.
     type: bool
     default: false
 notes:
