@@ -110,7 +110,7 @@ options:
             type: list
             elements: str
       datacenters:
-        description: Datacenter paths limiting name pattern and custom attribute matches.
+        description: Datacenter paths limiting name pattern, custom attribute and tag matches.
         type: list
         elements: str
         default: []

@@ -120,8 +120,8 @@ options:
             elements: str
       datacenters:
         description:
-          - Datacenter paths that limit O(tenants[].vm_selectors.name_patterns) and O(tenants[].vm_selectors.custom_attributes)
-            matches. Default is the whole vCenter.
+          - Datacenter paths that limit O(tenants[].vm_selectors.name_patterns), O(tenants[].vm_selectors.custom_attributes)
+            and O(tenants[].vm_selectors.tags) matches. Default is the whole vCenter.
         type: list
         elements: str
         default: []
