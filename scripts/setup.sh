@@ -8,7 +8,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 log() { printf '\n== setup: %s\n' "$*"; }
 
-APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev python3 python3-venv python3-pip git tar ca-certificates)
+APT_PACKAGES=(golang-go golang-github-vmware-govmomi-dev python3 python3-venv python3-pip git tar ca-certificates chromium chromium-driver)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

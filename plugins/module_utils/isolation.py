@@ -167,6 +167,11 @@ class PermissionModel:
             out |= self.role_privileges(p['role_id'])
         return frozenset(out)
 
+    def grant(self, perm, how=None):
+        """Where a permission is granted, as plain data (audit report): on, principal, group, role, propagate, how."""
+        return dict(on=self.snap.label(perm['entity']), principal=perm['principal'], group=bool(perm['group']),
+                    role=self.role_name(perm['role_id']), propagate=bool(perm['propagate']), how=how or 'explicit')
+
     # -- text ----------------------------------------------------------------------------
     def describe(self, perm, how=None):
         who = '%s%s' % (perm['principal'], ' (group)' if perm['group'] else '')
@@ -198,9 +203,10 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors):
     account = Account(tenant['access_account'], tenant.get('access_account_groups'))
     leaks = []
 
-    def leak(cls, moid, detail):
+    def leak(cls, moid, detail, grants=()):
+        # granted: where the permissions behind the finding are defined (for the audit report)
         leaks.append(dict(**{'class': cls}, tenant=name, account=tenant['access_account'], object=moid,
-                          path=snap.label(moid), detail=detail))
+                          path=snap.label(moid), detail=detail, granted=[model.grant(q, how) for q, how in grants]))
 
     perms = model.permissions_of(account)
     user_perms = {p['entity']: p for p in perms if not p['group']}
@@ -218,17 +224,17 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors):
     for p in sorted(perms, key=lambda x: (snap.label(x['entity']), x['group'])):
         if p['group']:
             leak('excess_permission', p['entity'], '%s; the plan gives groups nothing, and every member of the group gets '
-                 'it' % model.describe(p))
+                 'it' % model.describe(p), [(p, 'explicit')])
             continue
         want = planned.get(p['entity'])
         extra = ''
         if p['entity'] == snap.root:
             extra = ' (if it is a global permission, remove it under Administration > Global Permissions)'
         if want is None:
-            leak('excess_permission', p['entity'], '%s, which is not in the plan%s' % (model.describe(p), extra))
+            leak('excess_permission', p['entity'], '%s, which is not in the plan%s' % (model.describe(p), extra), [(p, 'explicit')])
         elif want[0] != p['role_id'] or p['propagate']:
             leak('excess_permission', p['entity'], '%s where the plan has %s (propagate=false)%s'
-                 % (model.describe(p), want[1], extra))
+                 % (model.describe(p), want[1], extra), [(p, 'explicit')])
 
     # -- visibility -----------------------------------------------------------------------
     grants_propagate = [p for p in perms if p['propagate'] and model.role_privileges(p['role_id'])]
@@ -249,10 +255,10 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors):
         via = '; '.join(model.describe(p, how) for p, how in eff.sources if model.role_privileges(p['role_id']))
         if owner is None:
             unassigned.append(snap.label(vm))
-            leak('unassigned_vm_visible', vm, 'VM %s belongs to no tenant and is visible: %s' % (snap.label(vm), via))
+            leak('unassigned_vm_visible', vm, 'VM %s belongs to no tenant and is visible: %s' % (snap.label(vm), via), eff.sources)
         elif owner != name:
             foreign.append(snap.label(vm))
-            leak('foreign_vm_visible', vm, 'VM %s of tenant %s is visible: %s' % (snap.label(vm), owner, via))
+            leak('foreign_vm_visible', vm, 'VM %s of tenant %s is visible: %s' % (snap.label(vm), owner, via), eff.sources)
 
     # -- propagating permissions over other tenants' or unassigned VMs ----------------------
     for p in sorted(grants_propagate, key=lambda x: snap.label(x['entity'])):
@@ -261,7 +267,7 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors):
             paths = [snap.label(v) for v in below]
             leak('propagating_permission', p['entity'],
                  '%s; it reaches %d VM(s) that are not %s\'s: %s; and every VM created below it later'
-                 % (model.describe(p), len(below), name, _listing(paths)))
+                 % (model.describe(p), len(below), name, _listing(paths)), [(p, 'explicit')])
 
     # -- NoAccess masking under a propagating grant -----------------------------------------
     for p in sorted(perms, key=lambda x: snap.label(x['entity'])):
@@ -281,7 +287,8 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors):
             leak('noaccess_masking', p['entity'],
                  '%s, masking the propagating grant: %s. Seed 000 rejects this pattern (propagate plus No access): every '
                  'new object below the grant is visible until someone adds another No access'
-                 % (model.describe(p), '; '.join(model.describe(q) for q in masked)))
+                 % (model.describe(p), '; '.join(model.describe(q) for q in masked)),
+                 [(p, 'explicit')] + [(q, 'explicit') for q in masked])
 
     # -- missing --------------------------------------------------------------------------
     required = {}
@@ -307,7 +314,8 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors):
                     len(lacking), role_name, _listing(lacking))
                 problems.append('%s, so ASR discovery would miss it' % what)
         if problems:
-            leak('missing_permission', moid, '%s %s: %s' % (obj['kind'], obj['path'], '; '.join(problems)))
+            leak('missing_permission', moid, '%s %s: %s' % (obj['kind'], obj['path'], '; '.join(problems)),
+                 [(have, 'explicit')] if have else ())
 
     order = {c: i for i, c in enumerate(LEAK_CLASSES)}
     leaks.sort(key=lambda x: (order[x['class']], x['path'], x['detail']))

@@ -15,11 +15,13 @@ Guide object           Role                 Objects planned (``kind``)
 =====================  ===================  =====================================================
 vCenter                Read-only            the root folder ``/`` (``vcenter_root``)
 Datacenter             DR role              datacenters of the tenant VMs and management servers
-Host and host cluster  DR role              their hosts (``host``) and clusters (``cluster``); for a
-                                            standalone host its ComputeResource (``host``), because
-                                            its HostSystem cannot hold a permission
-Datastore and          DR role              their datastores (``datastore``) and the StoragePods
-datastore cluster                           those belong to (``datastore_cluster``)
+Host and host cluster  DR role              their clusters (``cluster``) with every host of each
+                                            (``host``; ``placement: exact``: only the hosts in use);
+                                            for a standalone host its ComputeResource (``host``),
+                                            because its HostSystem cannot hold a permission
+Datastore and          DR role              their datastores (``datastore``), the StoragePods those
+datastore cluster                           belong to (``datastore_cluster``) and every datastore of
+                                            those (``placement: exact``: only the ones in use)
 Network                DR role              their standard / distributed port groups (``network``)
 Management server      DR role              CS, PS, MT, scale-out PS VMs (``management_server``)
 Tenant VMs             DR role              the selected VMs (``tenant_vm``)
@@ -66,7 +68,11 @@ TENANT_KEYS = {
     'management_servers': ('list', []),
     'allow_empty_selectors': ('bool', False),
     'include_templates': ('bool', False),
+    'placement': ('str', 'domain'),
 }
+#: ``domain``: every host of each cluster and every datastore of each datastore cluster a tenant VM or management
+#: server uses (DRS, HA and Storage DRS move VMs inside those); ``exact``: only the objects in use right now.
+PLACEMENTS = ('domain', 'exact')
 REQUIRED_KEYS = ('name', 'topology', 'access_account')
 SELECTOR_KEYS = {
     'folders': 'list',
@@ -75,7 +81,18 @@ SELECTOR_KEYS = {
     'custom_attributes': 'dict',
     'tags': 'list',
 }
-TAGS_NOT_BUILT = "vSphere tag selectors are not built yet (they need the vAPI REST endpoint); use custom_attributes"
+TAG_FORMS = "'category/tag' (category and tag names) or a tag id 'urn:vmomi:InventoryServiceTag:...'"
+
+
+def tag_selector_error(ref):
+    """Why a ``vm_selectors.tags`` entry is malformed, or None (the tags themselves are looked up in vCenter)."""
+    if ref.startswith('urn:vmomi:InventoryServiceTag:'):
+        return None
+    if '/' not in ref or not all(part.strip() for part in ref.split('/', 1)):
+        return "'%s' is not a tag reference; give %s" % (ref, TAG_FORMS)
+    return None
+
+
 NAME_RE = re.compile(r'^[a-z0-9][a-z0-9-]{0,62}$')
 
 _NETWORK_TYPES = ('Network', 'DistributedVirtualPortgroup', 'OpaqueNetwork')
@@ -184,6 +201,9 @@ def validate_tenant(raw, index=0):
             errors.append('%s: access_account_groups[%d]: %s' % (label, i, err))
     if not tenant['dr_role']:
         tenant['dr_role'] = DEFAULT_DR_ROLE
+    if tenant['placement'] not in PLACEMENTS:
+        errors.append("%s: placement '%s' is not one of %s%s"
+                      % (label, tenant['placement'], ', '.join(PLACEMENTS), _suggest(str(tenant['placement']), PLACEMENTS)))
     selectors = {}
     raw_sel = tenant['vm_selectors'] or {}
     valid_sel = sorted(SELECTOR_KEYS)
@@ -194,8 +214,10 @@ def validate_tenant(raw, index=0):
     for key, typ in SELECTOR_KEYS.items():
         value = _coerce(raw_sel.get(key), typ, '%s.vm_selectors.%s' % (label, key), errors)
         selectors[key] = value if value is not None else ({} if typ == 'dict' else [])
-    if selectors['tags']:
-        errors.append('%s: vm_selectors.tags: %s' % (label, TAGS_NOT_BUILT))
+    for i, ref in enumerate(selectors['tags']):
+        err = tag_selector_error(ref)
+        if err:
+            errors.append('%s: vm_selectors.tags[%d]: %s' % (label, i, err))
     attrs = {}
     for k, v in selectors['custom_attributes'].items():
         if v is None or isinstance(v, (dict, list)):
@@ -389,8 +411,17 @@ def select_vms(snap, tenant, index=None):
         if not found:
             empty('custom attribute selector %s' % text)
 
-    if not any(sels[k] for k in ('folders', 'resource_pools', 'name_patterns', 'custom_attributes')):
-        msg = ('tenant %s: vm_selectors is empty; give folders, resource_pools, name_patterns or custom_attributes'
+    tagged = getattr(snap, 'tag_attachments', None) or {}
+    for ref in sels['tags']:
+        found = keep([snap.objects[m] for m in tagged.get(ref, ()) if m in snap.objects
+                      and snap.objects[m]['type'] == 'VirtualMachine'
+                      and (scope is None or snap.objects[m].get('datacenter') in scope)])
+        add(found, "tag '%s'" % ref)
+        if not found:
+            empty("tag selector '%s'" % ref)
+
+    if not any(sels[k] for k in ('folders', 'resource_pools', 'name_patterns', 'custom_attributes', 'tags')):
+        msg = ('tenant %s: vm_selectors is empty; give folders, resource_pools, name_patterns, custom_attributes or tags'
                % name)
         if allow_empty:
             sel.warnings.append(msg + ' (allowed by allow_empty_selectors: the plan has no tenant VM)')
@@ -421,11 +452,28 @@ def resolve_management_servers(snap, tenant):
 # Plan
 # --------------------------------------------------------------------------------------------
 
-def infrastructure_of(snap, vm):
+def _storage_pod_members(snap, pod):
+    """Datastores inside a StoragePod (cached on the snapshot: one pass over the inventory)."""
+    members = getattr(snap, '_pod_members', None)
+    if members is None:
+        members = {}
+        for moid, o in snap.objects.items():
+            if o['type'] == 'Datastore' and o['parent'] in snap.objects and snap.objects[o['parent']]['type'] == 'StoragePod':
+                members.setdefault(o['parent'], []).append(moid)
+        snap._pod_members = members  # pylint: disable=protected-access
+    return members.get(pod, [])
+
+
+def infrastructure_of(snap, vm, placement='domain'):
     """Objects of the seed table a VM uses: {moid: kind} (datacenter, host/cluster, datastores, networks).
 
     Never returns an object that cannot hold a permission (vSphere API, AuthorizationManager:
     complex entities): a standalone host is represented by its ComputeResource.
+
+    ``placement='domain'`` (default) returns the VM's placement domains rather than its current
+    placement: every host of its cluster (DRS vMotion, HA restart and failback land anywhere in the
+    cluster) and every datastore of its datastore cluster (Storage DRS).  ``'exact'`` returns only
+    the host and datastores the VM uses right now.
     """
     obj = snap.objects[vm]
     out = {}
@@ -450,6 +498,10 @@ def infrastructure_of(snap, vm):
         ctype = snap.objects[compute]['type']
         if ctype == 'ClusterComputeResource':
             out[compute] = 'cluster'
+            if placement == 'domain':
+                for member in snap.objects[compute].get('hosts') or []:
+                    if member in snap.objects:
+                        out[member] = 'host'
         elif ctype == 'ComputeResource':
             out[compute] = 'host'
     for ds in obj.get('datastores') or []:
@@ -459,6 +511,9 @@ def infrastructure_of(snap, vm):
         parent = snap.objects[ds]['parent']
         if parent in snap.objects and snap.objects[parent]['type'] == 'StoragePod':
             out[parent] = 'datastore_cluster'
+            if placement == 'domain':
+                for member in _storage_pod_members(snap, parent):
+                    out[member] = 'datastore'
     for net in obj.get('networks') or []:
         if net in snap.objects and snap.objects[net]['type'] in _NETWORK_TYPES:
             out[net] = 'network'
@@ -470,7 +525,7 @@ def plan_tenant(snap, tenant, vms, management_servers):
     role = tenant['dr_role'] if tenant['failback'] else READ_ONLY
     kinds = {}
     for vm in list(vms) + list(management_servers):
-        for moid, kind in infrastructure_of(snap, vm).items():
+        for moid, kind in infrastructure_of(snap, vm, tenant.get('placement') or 'domain').items():
             kinds.setdefault(moid, kind)
     for vm in vms:
         kinds[vm] = 'tenant_vm'

@@ -106,11 +106,11 @@ options:
             description: Custom attribute name/value pairs; a VM must carry all of them.
             type: dict
           tags:
-            description: vSphere tags; not built yet, giving any fails.
+            description: vSphere tags, C(category/tag) or a tag id, read in bulk through the vAPI REST endpoint.
             type: list
             elements: str
       datacenters:
-        description: Datacenter paths limiting name pattern and custom attribute matches.
+        description: Datacenter paths limiting name pattern, custom attribute and tag matches.
         type: list
         elements: str
         default: []
@@ -127,6 +127,11 @@ options:
         description: Also select VM templates.
         type: bool
         default: false
+      placement:
+        description: V(domain) (every host of the clusters and datastore of the datastore clusters in use) or V(exact).
+        type: str
+        choices: [domain, exact]
+        default: domain
   fail_on_leak:
     description:
       - Fail the task when any leak is found, with a message naming the leaks (the report is still returned).
@@ -149,6 +154,19 @@ options:
     description:
       - Fail when a live listing differs from the computed visible set (a C(live_mismatch)), or a login fails. Otherwise a
         mismatch is reported under C(report.live_mismatches) and does not count as a leak.
+    type: bool
+    default: false
+  server_check:
+    description:
+      - Also ask vCenter itself, with C(AuthorizationManager.FetchUserPrivilegeOnEntities) (vCenter 6.5 and later), which
+        privileges each access account holds on every VM (the tenant's own, other tenants', unassigned ones and the
+        management servers) and on every object of its plan, one call per account and 1000 objects.
+      - Every object where vCenter's answer differs from the computed effective privileges is a
+        V(server_disagreement) finding (a leak). vCenter's answer wins - a VM that vCenter reports visible to an account
+        that does not own it is also a V(foreign_vm_visible) or V(unassigned_vm_visible) leak. Typical causes are group
+        memberships not listed in C(access_account_groups) and global permissions.
+      - The cost grows with tenants x VMs (every account is asked about every VM); on a vCenter with thousands of
+        tenants, schedule it less often than the plain audit.
     type: bool
     default: false
 notes:
@@ -245,6 +263,21 @@ report:
       type: list
       elements: dict
       returned: when O(live_check=true)
+    server_check:
+      description:
+        - With O(server_check), per tenant - C(asked) (objects asked about), C(agreed), C(disagreed). Each disagreement is a
+          V(server_disagreement) entry of C(leaks) with C(server_visible) and C(computed_visible).
+      type: dict
+      returned: when O(server_check=true)
+    drift:
+      description:
+        - What changed in vCenter since the plan was applied, per tenant - C(new_vms_without_permission) (tenant VMs or
+          management servers selected now whose permission is absent or different - new VMs a reconcile run would grant),
+          C(permissions_on_departed_vms) (permissions the account holds on VMs it no longer owns),
+          C(foreign_permissions) (other permissions of the account or its groups outside the plan) and
+          C(propagating_permissions). C(total) counts all entries; C(clean) is true when nothing drifted.
+      type: dict
+      returned: always
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -252,10 +285,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
     VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, moid_of, vim, vmodl,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_tags import attach_tags
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     TenantPlanError, validate_tenants, build_plans,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.isolation import audit, compare_live, leak_message
+from ansible_collections.tenantdr.asr.plugins.module_utils.server_privileges import server_check
+from ansible_collections.tenantdr.asr.plugins.module_utils.audit_report import drift
 
 
 def live_listing(params, account, password):
@@ -313,6 +349,7 @@ def main():
         live_check=dict(type='bool', default=False),
         access_passwords=dict(type='dict', default={}, no_log=True),
         fail_on_live_mismatch=dict(type='bool', default=False),
+        server_check=dict(type='bool', default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     require_pyvmomi(module)
@@ -321,8 +358,13 @@ def main():
         tenants = validate_tenants(p['tenants'])
         with VCenterConnection(p) as vc:
             snap = vc.read_snapshot()
+        attach_tags(snap, module.params, tenants)  # vm_selectors.tags: one bulk vAPI read
         plans = build_plans(snap, tenants)
         report = audit(snap, tenants, plans)
+        if p['server_check']:
+            with VCenterConnection(p) as vc:
+                server_check(vc, snap, tenants, plans, report)
+        report['drift'] = drift(snap, report)
         if p['live_check']:
             run_live_check(module, snap, tenants, report)
     except TenantPlanError as exc:

@@ -112,13 +112,16 @@ options:
             type: dict
           tags:
             description:
-              - vSphere tags. Not built yet (they need the vAPI REST endpoint); giving any tag fails. Use O(tenants[].vm_selectors.custom_attributes).
+              - vSphere tags, each C(category/tag) (category and tag names) or a tag id (C(urn:vmomi:InventoryServiceTag:...)); a VM
+                carrying any of them is selected.
+              - The attachments of every tag of the task are read once through vCenter's vAPI REST endpoint (C(/api) on 7.0U2+,
+                C(/rest) before) with the same credentials; an unknown category or tag fails with suggestions.
             type: list
             elements: str
       datacenters:
         description:
-          - Datacenter paths that limit O(tenants[].vm_selectors.name_patterns) and O(tenants[].vm_selectors.custom_attributes)
-            matches. Default is the whole vCenter.
+          - Datacenter paths that limit O(tenants[].vm_selectors.name_patterns), O(tenants[].vm_selectors.custom_attributes)
+            and O(tenants[].vm_selectors.tags) matches. Default is the whole vCenter.
         type: list
         elements: str
         default: []
@@ -139,6 +142,16 @@ options:
           - Also select VM templates.
         type: bool
         default: false
+      placement:
+        description:
+          - V(domain) plans the placement domains of the tenant's VMs and management servers, so that DRS, HA and
+            failback moves keep working, every host of each cluster they run in and every datastore of each datastore
+            cluster (Storage DRS) they use. A standalone host is planned as its compute resource either way.
+          - V(exact) plans only the host and datastores each VM uses at the time of the run (for providers who pin VMs).
+          - Granting a host or datastore never reveals another tenant's VM (every permission is non-propagating).
+        type: str
+        choices: [domain, exact]
+        default: domain
 notes:
   - "The guide's table does not list VM folders, resource pools or distributed switches, so they are not planned; a
     distributed port group is planned itself (a permission on the switch does not reliably reach its port groups)."
@@ -273,6 +286,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
     VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, vmodl,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_tags import attach_tags
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     TenantPlanError, validate_tenants, build_plans,
 )
@@ -308,6 +322,7 @@ def main():
         tenants = validate_tenants(module.params['tenants'])
         with VCenterConnection(module.params) as vc:
             snap = vc.read_snapshot(with_permissions=False)
+        attach_tags(snap, module.params, tenants)  # vm_selectors.tags: one bulk vAPI read
         result = build_plans(snap, tenants)
     except TenantPlanError as exc:
         module.fail_json(msg=str(exc), conflicts=exc.conflicts)

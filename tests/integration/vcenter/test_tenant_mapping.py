@@ -20,6 +20,7 @@ RO = 'ReadOnly'
 
 # Seed 000's table for acme, from the inventory spec: acme-vm01/02/db01 run on CL1 esx-01/02/03 in resource pool
 # tenants/acme, on ds-01 (db01 also ds-02) and pg-acme; acme-cs01 runs on CL2/esx-04, ds-01, pg-mgmt + pg-acme.
+# Placement domains (issue 13, the default): every host of CL1 (esx-01..03) and of CL2 (esx-04, esx-05).
 ACME_PLAN = [
     ('/', 'Folder', 'vcenter_root', RO),
     ('/DC1', 'Datacenter', 'datacenter', DR),
@@ -31,6 +32,7 @@ ACME_PLAN = [
     ('/DC1/host/CL1/esx-03', 'HostSystem', 'host', DR),
     ('/DC1/host/CL2', 'ClusterComputeResource', 'cluster', DR),
     ('/DC1/host/CL2/esx-04', 'HostSystem', 'host', DR),
+    ('/DC1/host/CL2/esx-05', 'HostSystem', 'host', DR),
     ('/DC1/network/pg-acme', 'Network', 'network', DR),
     ('/DC1/network/pg-mgmt', 'Network', 'network', DR),
     ('/DC1/vm/mgmt/acme-cs01', 'VirtualMachine', 'management_server', DR),
@@ -40,12 +42,15 @@ ACME_PLAN = [
 ]
 
 # globex-vm01 on CL1/esx-03 (ds-02), globex-vm02 on CL2/esx-04 in CL2's root pool (ds-02), globex-cs01 on CL2/esx-05.
+# Placement domains: CL1's esx-01 and esx-02 as well (globex-vm01 may be vMotioned there).
 GLOBEX_PLAN = [
     ('/', 'Folder', 'vcenter_root', RO),
     ('/DC1', 'Datacenter', 'datacenter', DR),
     ('/DC1/datastore/ds-01', 'Datastore', 'datastore', DR),
     ('/DC1/datastore/ds-02', 'Datastore', 'datastore', DR),
     ('/DC1/host/CL1', 'ClusterComputeResource', 'cluster', DR),
+    ('/DC1/host/CL1/esx-01', 'HostSystem', 'host', DR),
+    ('/DC1/host/CL1/esx-02', 'HostSystem', 'host', DR),
     ('/DC1/host/CL1/esx-03', 'HostSystem', 'host', DR),
     ('/DC1/host/CL2', 'ClusterComputeResource', 'cluster', DR),
     ('/DC1/host/CL2/esx-04', 'HostSystem', 'host', DR),
@@ -60,6 +65,7 @@ GLOBEX_PLAN = [
 # initech (no failback: Read-only everywhere): initech-vm01 on CL1/esx-01, ds-03 in dsc-01; initech-vm02 on the
 # standalone esx-10 (its ComputeResource, never its HostSystem), ds-04 in dsc-01; both on dvpg-initech (the port
 # group, never dvs-01); initech-cs01 on CL2/esx-05, ds-01, pg-mgmt + dvpg-initech.
+# Placement domains: every host of CL1 (esx-01..03) and CL2 (esx-04, esx-05); dsc-01 has ds-03 and ds-04 (both in use).
 INITECH_PLAN = [
     ('/', 'Folder', 'vcenter_root', RO),
     ('/DC1', 'Datacenter', 'datacenter', RO),
@@ -69,7 +75,10 @@ INITECH_PLAN = [
     ('/DC1/datastore/dsc-01/ds-04', 'Datastore', 'datastore', RO),
     ('/DC1/host/CL1', 'ClusterComputeResource', 'cluster', RO),
     ('/DC1/host/CL1/esx-01', 'HostSystem', 'host', RO),
+    ('/DC1/host/CL1/esx-02', 'HostSystem', 'host', RO),
+    ('/DC1/host/CL1/esx-03', 'HostSystem', 'host', RO),
     ('/DC1/host/CL2', 'ClusterComputeResource', 'cluster', RO),
+    ('/DC1/host/CL2/esx-04', 'HostSystem', 'host', RO),
     ('/DC1/host/CL2/esx-05', 'HostSystem', 'host', RO),
     ('/DC1/host/esx-10', 'ComputeResource', 'host', RO),
     ('/DC1/network/dvpg-initech', 'DistributedVirtualPortgroup', 'network', RO),
@@ -136,7 +145,7 @@ def test_flat_assignments_and_read_only_task(mapping, vcsim):
     assert mapping['changed'] is False
     assert [a['principal'] for a in mapping['assignments']] == (
         ['acme-dr@vsphere.local'] * 2 + ['globex-dr@vsphere.local'] * 2 + ['VSPHERE.LOCAL\\initech-dr'] * 2)
-    assert mapping['summary'][0] == 'acme: 3 tenant VM(s), 1 management server(s), 16 object(s), role Azure_Site_Recovery'
+    assert mapping['summary'][0] == 'acme: 3 tenant VM(s), 1 management server(s), 17 object(s), role Azure_Site_Recovery'
     # the DR role does not exist yet on a fresh simulator: said, not fatal
     assert any("role 'Azure_Site_Recovery' does not exist" in str(w) for w in mapping.get('warnings', []))
 
@@ -198,7 +207,7 @@ def test_strict_validation_before_connecting(vcsim):
                   globex={'vm_selectors': {'tags': ['tenant:globex']}})
     res = run_module(MODULE, vcsim.connection_args(tenants=bad), expect_failure=True)
     assert "unknown key 'vm_selector' (did you mean 'vm_selectors'?)" in res['msg'] and 'valid keys: ' in res['msg']
-    assert 'vSphere tag selectors are not built yet (they need the vAPI REST endpoint); use custom_attributes' in res['msg']
+    assert "vm_selectors.tags[0]: 'tenant:globex' is not a tag reference; give 'category/tag'" in res['msg']
     assert vcsim.soap_calls() == 0
 
 

@@ -9,7 +9,8 @@ package main
 // vcenter_domain_user_group_info documents {"principal": "Administrator", "fullName":
 // "Administrator vsphere.local"}). SetEntityPermissions/ResetEntityPermissions raise UserNotFound
 // "if a given user or group does not exist" (vim.AuthorizationManager); authz.go asks known().
-// Group membership (belongsToGroup/belongsToUser) is not modelled: those filters match nothing.
+// Group membership (spec "memberships") is used by FetchUserPrivilegeOnEntities only; the
+// belongsToGroup/belongsToUser filters of RetrieveUserGroups match nothing.
 
 import (
 	"strings"
@@ -30,6 +31,7 @@ type principalEntry struct {
 type directory struct {
 	entries []principalEntry
 	enforce bool
+	members map[string][]string // normalized group -> users (spec "memberships")
 }
 
 // splitPrincipal parses "DOMAIN\login", "login@domain" or "login".
@@ -59,6 +61,11 @@ func newDirectory(spec *Spec) *directory {
 	}
 	for _, g := range spec.Groups {
 		add(g, true)
+	}
+	d.members = map[string][]string{normalizePrincipal(`VSPHERE.LOCAL\Administrators`): {`VSPHERE.LOCAL\Administrator`}}
+	for g, users := range spec.Memberships {
+		key := normalizePrincipal(g)
+		d.members[key] = append(d.members[key], users...)
 	}
 	return d
 }

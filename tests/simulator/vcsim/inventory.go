@@ -40,6 +40,8 @@ type Spec struct {
 	Users             []string         `json:"users"`
 	Groups            []string         `json:"groups"`
 	EnforcePrincipals *bool            `json:"enforce_principals"`
+	// Memberships: group -> member users, for FetchUserPrivilegeOnEntities (privileges.go).
+	Memberships map[string][]string `json:"memberships"`
 }
 
 // DatacenterSpec describes one datacenter. Datastores are mounted on, and standard port

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
+	_ "github.com/vmware/govmomi/vapi/simulator" // vAPI REST endpoints (/rest/com/vmware/cis/session, tagging)
 )
 
 func main() {
@@ -138,6 +139,7 @@ func run(listen, inventory, username, password string, delayMS int, urlFile stri
 	// ("Login failure"), see simulator.SessionManager.validLogin.
 	model.Service.Listen = &url.URL{Host: "127.0.0.1:0", User: url.UserPassword(username, password)}
 	model.Service.TLS = new(tls.Config)
+	model.Service.RegisterEndpoints = true // the vAPI REST handlers (tagging), see vapi.go
 	// NewServer registers the /sdk handlers on model.Service.ServeMux and starts an internal
 	// httptest-style server on a throw-away port. We serve the same mux ourselves, wrapped with
 	// the SOAP accounting handler, on the requested address; the internal one is closed at once.
@@ -163,7 +165,7 @@ func run(listen, inventory, username, password string, delayMS int, urlFile stri
 	model.DelayConfig = simulator.DelayConfig{Delay: delayMS}
 
 	stats := newSOAPStats()
-	server := &http.Server{Handler: stats.wrap(model.Service.ServeMux), ErrorLog: log.New(os.Stderr, "http: ", 0)}
+	server := &http.Server{Handler: stats.wrap(vapiLogin(model.Service.ServeMux, username, password)), ErrorLog: log.New(os.Stderr, "http: ", 0)}
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(tls.NewListener(ln, tlsConfig)) }()
 

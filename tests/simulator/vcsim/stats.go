@@ -16,10 +16,11 @@ type soapStats struct {
 	mu      sync.Mutex
 	total   int64
 	methods map[string]int64
+	rest    map[string]int64 // vAPI REST calls ("POST /rest/.../tag-association?~action=..."), not in total
 }
 
 func newSOAPStats() *soapStats {
-	return &soapStats{methods: map[string]int64{}}
+	return &soapStats{methods: map[string]int64{}, rest: map[string]int64{}}
 }
 
 func (s *soapStats) add(method string) {
@@ -36,13 +37,18 @@ func (s *soapStats) snapshot() map[string]interface{} {
 	for k, v := range s.methods {
 		m[k] = v
 	}
-	return map[string]interface{}{"total": s.total, "methods": m}
+	r := make(map[string]int64, len(s.rest))
+	for k, v := range s.rest {
+		r[k] = v
+	}
+	return map[string]interface{}{"total": s.total, "methods": m, "rest": r}
 }
 
 func (s *soapStats) reset() {
 	s.mu.Lock()
 	s.total = 0
 	s.methods = map[string]int64{}
+	s.rest = map[string]int64{}
 	s.mu.Unlock()
 }
 
@@ -81,6 +87,8 @@ func (s *soapStats) wrap(next http.Handler) http.Handler {
 		case strings.HasPrefix(r.URL.Path, "/_stats"):
 			http.Error(w, "GET /_stats or POST /_stats/reset", http.StatusMethodNotAllowed)
 			return
+		case strings.HasPrefix(r.URL.Path, "/rest/") || strings.HasPrefix(r.URL.Path, "/api/"):
+			s.addREST(r)
 		case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/sdk"):
 			body, err := ioutil.ReadAll(r.Body)
 			_ = r.Body.Close()
@@ -98,4 +106,21 @@ func (s *soapStats) wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// addREST counts a vAPI REST call as "METHOD /path?action", ids ("id:...") replaced by "id:{id}".
+func (s *soapStats) addREST(r *http.Request) {
+	parts := strings.Split(r.URL.Path, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "id:") {
+			parts[i] = "id:{id}"
+		}
+	}
+	key := r.Method + " " + strings.Join(parts, "/")
+	if a := r.URL.Query().Get("~action"); a != "" {
+		key += "?~action=" + a
+	}
+	s.mu.Lock()
+	s.rest[key]++
+	s.mu.Unlock()
 }

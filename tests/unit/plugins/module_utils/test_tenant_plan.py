@@ -173,12 +173,20 @@ def test_unknown_selector_key_is_named():
     assert "vm_selectors: unknown key 'folder'" in str(exc.value) and 'resource_pools' in str(exc.value)
 
 
-def test_tag_selectors_fail_clearly():
+def test_malformed_tag_selector_fails_clearly():
+    # tags are 'category/tag' or a tag id (issue 13); 'tenant:acme' is neither
     with pytest.raises(tp.TenantPlanError) as exc:
         tp.validate_tenants([tenant('acme', vm_selectors={'tags': ['tenant:acme']})])
-    assert tp.TAGS_NOT_BUILT in str(exc.value)
-    assert tp.TAGS_NOT_BUILT == ("vSphere tag selectors are not built yet (they need the vAPI REST endpoint); "
-                                 "use custom_attributes")
+    assert "vm_selectors.tags[0]: 'tenant:acme' is not a tag reference" in str(exc.value)
+    assert "'category/tag'" in str(exc.value)
+    [t] = tp.validate_tenants([tenant('acme', vm_selectors={'tags': ['tenant/acme', 'urn:vmomi:InventoryServiceTag:x:GLOBAL']})])
+    assert t['vm_selectors']['tags'] == ['tenant/acme', 'urn:vmomi:InventoryServiceTag:x:GLOBAL']
+
+
+def test_unknown_placement_names_the_choices():
+    with pytest.raises(tp.TenantPlanError) as exc:
+        tp.validate_tenants([tenant('acme', placement='exacte', vm_selectors={'folders': ['/x']})])
+    assert "placement 'exacte' is not one of domain, exact (did you mean 'exact'?)" in str(exc.value)
 
 
 @pytest.mark.parametrize('bad, text', [
