@@ -727,11 +727,11 @@ def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, 
     run = [h for h in run_hosts]
     by_host = {r['host']: r for r in records}
     run_records = [by_host[h] for h in run if h in by_host]
-    problems, warnings = {}, {}
+    problems, warnings, static = {}, {}, {}
     for r in run_records:
-        found = static_problems(r, environ)
-        if found:
-            problems[r['host']] = list(found)
+        static[r['host']] = static_problems(r, environ)
+        if static[r['host']]:
+            problems[r['host']] = list(static[r['host']])
     _merge(problems, cross_tenant_problems(records, run))
     reads = {'vcenters': 0, 'subscriptions': 0}
     snaps = {}
@@ -747,7 +747,7 @@ def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, 
             _merge(problems, p)
             _merge(warnings, w)
     if azure_session is not None:
-        azure_records = [r for r in run_records if r['azure_enabled'] is True and not static_azure_broken(r, problems)]
+        azure_records = [r for r in run_records if r['azure_enabled'] is True and not static_azure_broken(r, static)]
         reads['subscriptions'] = len({str(r['azure']['subscription_id']).lower() for r in azure_records})
         p, w = azure_problems(azure_session, azure_records, environ, graph_lookup)
         _merge(problems, p)
@@ -762,9 +762,9 @@ def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, 
             'report': report_lines(run, by_host, problems, warnings, plans)}
 
 
-def static_azure_broken(record, problems):
+def static_azure_broken(record, static):
     """True when the tenant's Azure inputs are already wrong statically (no point asking Azure with them)."""
-    return any(p.startswith('Azure: ') for p in problems.get(record['host'], []))
+    return any(p.startswith('Azure: ') for p in static.get(record['host'], []))
 
 
 def report_lines(run, by_host, problems, warnings, plans=None):
