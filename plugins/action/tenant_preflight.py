@@ -74,6 +74,10 @@ class ActionModule(ActionBase):
             azure_session = AzureSession
         outcome = preflight.run_preflight(records, run_hosts, vcenter_connect=vcenter_connect, azure_session=azure_session,
                                           plan=args['plan'], environ=os.environ)
+        seconds = round(time.monotonic() - started, 3)
+        outcome['report'].append('preflight read %d vCenter(s) (one login and one inventory pass each) and %d Azure '
+                                 'subscription(s) in %.1f s; nothing was written' % (outcome['reads']['vcenters'],
+                                                                                      outcome['reads']['subscriptions'], seconds))
         result.update(
             changed=False,
             report=outcome['report'],
@@ -83,7 +87,7 @@ class ActionModule(ActionBase):
             invalid=outcome['invalid'],
             plan=outcome['plan'],
             reads=outcome['reads'],
-            seconds=round(time.monotonic() - started, 3),
+            seconds=seconds,
         )
         if outcome['invalid'] and args['fail_on_problems']:
             result['failed'] = True

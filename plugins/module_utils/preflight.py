@@ -15,8 +15,8 @@ Three layers, so that the pure parts serve the action plugin, the tests and the 
 * online checks, read only: :func:`vcenter_problems` (pure, on one snapshot: objects and selectors resolve,
   conflicts across every tenant of a shared vCenter including those outside ``--limit``, roles and privileges
   known, principals known) with :func:`check_vcenter` doing the reads (one login, one inventory pass, one
-  ``RetrieveAllPermissions`` only when the plan is asked for, one ``RetrieveUserGroups`` per principal not yet
-  holding a permission); :func:`azure_problems` (subscription state, provider registration, location offered,
+  ``RetrieveAllPermissions`` only when the plan is asked for, one ``RetrieveUserGroups`` listing per SSO domain and
+  exact lookups only for principals the listing misses); :func:`azure_problems` (subscription state, provider registration, location offered,
   vault free or this tenant's, principals through :data:`GRAPH_LOOKUP` when one is plugged in).
 
 :func:`run_preflight` puts it together and returns plain data: problems per host, warnings, the report lines
@@ -25,6 +25,8 @@ and, on request, the plan (role and permission changes per vCenter, from ``role_
 """
 from __future__ import annotations
 
+import concurrent.futures
+import copy
 import os
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -540,8 +542,36 @@ def check_vcenter(connect, group, plan=False, valid_hosts=None):
         snap = vc.read_snapshot(with_permissions=False)
         if plan:
             snap.permissions = vc.read_permissions()
-        problems, warnings = vcenter_problems(snap, group, vc.principal_exists)
+        problems, warnings = vcenter_problems(snap, group, directory_lookup(vc))
     return problems, warnings, snap
+
+
+def directory_lookup(vc):
+    """``principal_exists`` for many principals: one ``RetrieveUserGroups`` listing per (domain, users/groups) - a
+    blank search string matches every principal of the domain (vSphere API, UserDirectory) - and the exact lookup of
+    ``vc.principal_exists`` only for those the listing does not show (a directory may cap a listing)."""
+    listed = {}
+
+    def exists(principal, is_group):
+        key = principal_key(principal)
+        domain = key.split('\\', 1)[0]
+        if (domain, is_group) not in listed:
+            names = set()
+            if domain:
+                try:
+                    found = vc.content.userDirectory.RetrieveUserGroups(domain=domain, searchStr='', exactMatch=False,
+                                                                       findUsers=not is_group, findGroups=is_group)
+                    for r in found or []:
+                        if bool(r.group) == bool(is_group):
+                            login = r.principal.split('\\')[-1].split('@')[0]
+                            names.add(principal_key('%s@%s' % (login, domain)))
+                except Exception:  # pylint: disable=broad-except  # the exact lookups below still answer
+                    names = set()
+            listed[(domain, is_group)] = names
+        if key in listed[(domain, is_group)]:
+            return True
+        return vc.principal_exists(principal, is_group)
+    return exists
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -610,102 +640,131 @@ def principal_findings(principals, directory):
     return problems
 
 
-def azure_problems(session_factory, records, environ=None, graph_lookup=None):
-    """Read-only Azure checks of ``records`` (already statically valid), grouped by subscription.
+def _vault_key(wire):
+    """(resource group, vault name) in lower case, from a vault's ARM id."""
+    parts = str(wire.get('id') or '').split('/')
+    lowered = [x.lower() for x in parts]
+    rg = parts[lowered.index('resourcegroups') + 1] if 'resourcegroups' in lowered else ''
+    return rg.lower(), str(wire.get('name') or '').lower()
 
-    ``session_factory(params) -> azure_common.AzureSession``. Per subscription: one GET of the subscription, one of the
-    Recovery Services provider; per tenant: the resource group and the vault (GET). Returns ``(problems, warnings)``
-    as ``{host: [str]}``.
-    """
-    graph_lookup = GRAPH_LOOKUP if graph_lookup is None else graph_lookup
+
+def subscription_findings(session, subscription_id, records, graph_lookup=None):
+    """The Azure checks of the tenants of one subscription, with bulk reads: the subscription, the Recovery Services
+    provider, every resource group and every vault of the subscription (four GETs plus paging, whatever the number of
+    tenants). Returns ``(problems, warnings)`` as ``{host: [str]}``."""
     problems, warnings = {}, {}
 
     def add(target, host, text):
         target.setdefault(host, []).append('Azure: ' + text)
 
-    groups = {}
+    sub = subscription_id
+    try:
+        try:
+            wire = session.raw_get(session.resources, '/subscriptions/%s' % sub, SUBSCRIPTION_API_VERSION,
+                                   'reading subscription %s' % sub)
+        except AzureApiError as exc:
+            if exc.status == 404:
+                for r in records:
+                    add(problems, r['host'], 'tenant_subscription_id %s: subscription not found (or not visible to the '
+                        'signed-in identity): %s' % (sub, exc.detail))
+                return problems, warnings
+            raise
+        text = subscription_problem(wire, sub)
+        if text:
+            for r in records:
+                add(problems, r['host'], 'tenant_subscription_id ' + text)
+            return problems, warnings
+        provider = session.call('reading resource provider %s' % PROVIDER_NAMESPACE, session.resources.providers.get,
+                                PROVIDER_NAMESPACE)
+        state = enum_value(getattr(provider, 'registration_state', None))
+        offered = []
+        for rt in getattr(provider, 'resource_types', None) or []:
+            if (getattr(rt, 'resource_type', '') or '').lower() == 'vaults':
+                offered = list(rt.locations or [])
+        groups = session.call('listing the resource groups of subscription %s' % sub,
+                              lambda: {str(g.name).lower() for g in session.resources.resource_groups.list()})
+        vaults = {}
+        if any(r['azure']['resource_group'].lower() in groups for r in records):
+            listed = session.call('listing the Recovery Services vaults of subscription %s' % sub,
+                                  lambda: [to_wire(v) for v in session.recovery.vaults.list_by_subscription_id()])
+            vaults = {_vault_key(v): v for v in listed}
+        for r in records:
+            a = r['azure']
+            if r['state'] == 'present':
+                found, notes = provider_findings(state, offered, a['location'])
+                for x in found:
+                    add(problems, r['host'], x)
+                for x in notes:
+                    add(warnings, r['host'], x)
+            vault = vaults.get((a['resource_group'].lower(), a['vault_name'].lower()))
+            found, notes = vault_findings(vault, r)
+            for x in found:
+                add(problems, r['host'], x)
+            for x in notes:
+                add(warnings, r['host'], x)
+            if r['state'] == 'absent' and a['delete_vault'] and vault is None:
+                add(warnings, r['host'], "vault '%s' does not exist (nothing to delete)" % a['vault_name'])
+        if graph_lookup is not None:
+            ids = sorted({str(p.get('object_id')).lower() for r in records for p in r['azure']['access_principals']})
+            if ids:
+                try:
+                    directory = graph_lookup(session.params, ids)
+                except AzureApiError as exc:
+                    directory = {}
+                    for r in records:
+                        add(warnings, r['host'], 'Microsoft Graph not reachable, principals checked for format only: %s' % exc)
+                for r in records:
+                    for x in principal_findings(r['azure']['access_principals'], directory):
+                        add(problems, r['host'], x)
+    except AzureApiError as exc:
+        for r in records:
+            add(problems, r['host'], 'subscription %s could not be checked: %s' % (sub, exc))
+    return problems, warnings
+
+
+def azure_problems(session_factory, records, environ=None, graph_lookup=None, workers=8):
+    """Read-only Azure checks of ``records`` (already statically valid), one subscription at a time on ``workers``
+    threads. ``session_factory(params) -> azure_common.AzureSession``; one session (cloud metadata, credential) per
+    set of connection options, its clients per subscription. Returns ``(problems, warnings)`` as ``{host: [str]}``."""
+    graph_lookup = GRAPH_LOOKUP if graph_lookup is None else graph_lookup
+    problems, warnings = {}, {}
+    by_connection = {}
     for r in records:
         params = azure_params(r, environ)
-        key = (str(params['subscription_id']).lower(), repr(sorted((k, str(v)) for k, v in params.items() if k != 'subscription_id')))
-        groups.setdefault(key, (params, []))[1].append(r)
-    for (_key, (params, rs)) in sorted(groups.items()):
-        sub = params['subscription_id']
-        session = None
-        try:
-            session = session_factory(params)
+        conn_key = repr(sorted((k, str(v)) for k, v in params.items() if k != 'subscription_id'))
+        subs = by_connection.setdefault(conn_key, (params, {}))[1]
+        subs.setdefault(str(params['subscription_id']).lower(), (params['subscription_id'], []))[1].append(r)
+    bases, views, jobs = [], [], []
+    try:
+        for _key, (params, subs) in sorted(by_connection.items()):
             try:
-                wire = session.raw_get(session.resources, '/subscriptions/%s' % sub, SUBSCRIPTION_API_VERSION,
-                                       'reading subscription %s' % sub)
+                base = session_factory(params)
             except AzureApiError as exc:
-                if exc.status == 404:
+                for _sub, (sub, rs) in subs.items():
                     for r in rs:
-                        add(problems, r['host'], 'tenant_subscription_id %s: subscription not found (or not visible to the '
-                            'signed-in identity): %s' % (sub, exc.detail))
-                    continue
-                raise
-            text = subscription_problem(wire, sub)
-            if text:
-                for r in rs:
-                    add(problems, r['host'], 'tenant_subscription_id ' + text)
+                        problems.setdefault(r['host'], []).append('Azure: subscription %s could not be checked: %s' % (sub, exc))
                 continue
-            provider = session.call('reading resource provider %s' % PROVIDER_NAMESPACE, session.resources.providers.get,
-                                    PROVIDER_NAMESPACE)
-            state = enum_value(getattr(provider, 'registration_state', None))
-            offered = []
-            for rt in getattr(provider, 'resource_types', None) or []:
-                if (getattr(rt, 'resource_type', '') or '').lower() == 'vaults':
-                    offered = list(rt.locations or [])
-            groups_seen = {}
-            for r in rs:
-                a = r['azure']
-                if r['state'] == 'present':
-                    p, w = provider_findings(state, offered, a['location'])
-                    for x in p:
-                        add(problems, r['host'], x)
-                    for x in w:
-                        add(warnings, r['host'], x)
-                rg = a['resource_group']
-                if rg.lower() not in groups_seen:
-                    try:
-                        session.call('reading resource group %s' % rg, session.resources.resource_groups.get, rg)
-                        groups_seen[rg.lower()] = True
-                    except AzureApiError as exc:
-                        if exc.status != 404:
-                            raise
-                        groups_seen[rg.lower()] = False
-                vault = None
-                if groups_seen[rg.lower()]:
-                    try:
-                        vault = to_wire(session.call('reading vault %s' % a['vault_name'], session.recovery.vaults.get, rg,
-                                                     a['vault_name']))
-                    except AzureApiError as exc:
-                        if exc.status != 404:
-                            raise
-                p, w = vault_findings(vault, r)
-                for x in p:
-                    add(problems, r['host'], x)
-                for x in w:
-                    add(warnings, r['host'], x)
-                if r['state'] == 'absent' and a['delete_vault'] and vault is None:
-                    add(warnings, r['host'], "vault '%s' does not exist (nothing to delete)" % a['vault_name'])
-            if graph_lookup is not None:
-                ids = sorted({str(p.get('object_id')).lower() for r in rs for p in r['azure']['access_principals']})
-                if ids:
-                    try:
-                        directory = graph_lookup(params, ids)
-                    except AzureApiError as exc:
-                        directory = {}
-                        for r in rs:
-                            add(warnings, r['host'], 'Microsoft Graph not reachable, principals checked for format only: %s' % exc)
-                    for r in rs:
-                        for x in principal_findings(r['azure']['access_principals'], directory):
-                            add(problems, r['host'], x)
-        except AzureApiError as exc:
-            for r in rs:
-                add(problems, r['host'], 'subscription %s could not be checked: %s' % (sub, exc))
-        finally:
-            if session is not None:
-                session.close()
+            bases.append(base)
+            for _sub, (sub, rs) in sorted(subs.items()):
+                view = copy.copy(base)  # same cloud and credential, clients of its own subscription
+                view.subscription_id = sub
+                view.params = dict(base.params, subscription_id=sub)
+                view._clients = {}  # pylint: disable=protected-access
+                views.append(view)
+                jobs.append((view, sub, rs))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for p, w in pool.map(lambda job: subscription_findings(job[0], job[1], job[2], graph_lookup), jobs):
+                _merge(problems, p)
+                _merge(warnings, w)
+    finally:
+        for view in views:
+            for client in view._clients.values():  # pylint: disable=protected-access
+                try:
+                    client.close()
+                except Exception:  # pylint: disable=broad-except
+                    pass
+        for base in bases:
+            base.close()
     return problems, warnings
 
 

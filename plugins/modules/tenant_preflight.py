@@ -22,7 +22,8 @@ description:
     O(plan=true)): every VM folder, resource pool, datacenter and management server resolves and every selector
     matches; no conflict between the tenants of a shared vCenter, the other C(present) tenants of the inventory on
     that vCenter included (they are outside the run but inside the shared mapping); the access accounts and groups
-    exist in vCenter's user directory (C(RetrieveUserGroups), skipped for principals that already hold a permission);
+    exist in vCenter's user directory (one C(RetrieveUserGroups) listing per SSO domain, an exact lookup only for a
+    principal the listing does not show; principals that already hold a permission are not looked up);
     the DR role is not a system role and its privileges are known to the server."
   - "Azure checks, per subscription: the subscription exists and is C(Enabled); the registration state of
     C(Microsoft.RecoveryServices) (not registered is a warning: the onboarding registers it); the location is offered
@@ -36,6 +37,7 @@ author:
   - tenantdr.asr maintainers (@tenantdr)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
