@@ -75,9 +75,10 @@ class ActionModule(ActionBase):
         outcome = preflight.run_preflight(records, run_hosts, vcenter_connect=vcenter_connect, azure_session=azure_session,
                                           plan=args['plan'], environ=os.environ)
         seconds = round(time.monotonic() - started, 3)
+        reads = outcome['reads']
         outcome['report'].append('preflight read %d vCenter(s) (one login and one inventory pass each) and %d Azure '
-                                 'subscription(s) in %.1f s; nothing was written' % (outcome['reads']['vcenters'],
-                                                                                      outcome['reads']['subscriptions'], seconds))
+                                 'subscription(s) in %.1f s; nothing was written'
+                                 % (reads['vcenters'], reads['subscriptions'], seconds))
         result.update(
             changed=False,
             report=outcome['report'],

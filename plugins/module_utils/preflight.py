@@ -439,8 +439,8 @@ def vcenter_problems(snap, group, principal_exists=None):
         asked = {}
         for r in present:
             d = r['definition']
-            wanted = [(d.get('access_account'), False)] + [(g, True) for g in (d.get('access_account_groups') or [])
-                                                          if isinstance(g, str)]
+            groups = [g for g in (d.get('access_account_groups') or []) if isinstance(g, str)]
+            wanted = [(d.get('access_account'), False)] + [(g, True) for g in groups]
             for principal, is_group in wanted:
                 if not isinstance(principal, str) or not principal.strip():
                     continue
@@ -489,7 +489,7 @@ def vcenter_plan(snap, group, valid_hosts, role_mode=None):
             roles.append({'id': 'new:%s' % name, 'name': name, 'label': name, 'system': False, 'privileges': plan['privileges']})
     plan_snap = type(snap)(snap.objects, snap.root, roles, snap.privileges, snap.permissions, snap.about)
     assignments = []
-    units = [(u, c) for u, c in _mapping_units({'run': present, 'context': group['context']})]
+    units = list(_mapping_units({'run': present, 'context': group['context']}))
     for run_records, context in units:
         tenants = []
         for r in run_records + context:
@@ -559,8 +559,8 @@ def directory_lookup(vc):
             names = set()
             if domain:
                 try:
-                    found = vc.content.userDirectory.RetrieveUserGroups(domain=domain, searchStr='', exactMatch=False,
-                                                                       findUsers=not is_group, findGroups=is_group)
+                    found = vc.content.userDirectory.RetrieveUserGroups(
+                        domain=domain, searchStr='', exactMatch=False, findUsers=not is_group, findGroups=is_group)
                     for r in found or []:
                         if bool(r.group) == bool(is_group):
                             login = r.principal.split('\\')[-1].split('@')[0]
@@ -783,7 +783,7 @@ def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, 
     Returns ``{'problems': {host: [...]}, 'warnings': {...}, 'valid': [hosts], 'invalid': [{host, tenant, problems}],
     'plan': [per vCenter] or None, 'reads': {...}, 'report': [lines]}``.
     """
-    run = [h for h in run_hosts]
+    run = list(run_hosts)
     by_host = {r['host']: r for r in records}
     run_records = [by_host[h] for h in run if h in by_host]
     problems, warnings, static = {}, {}, {}

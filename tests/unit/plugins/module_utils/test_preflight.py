@@ -279,8 +279,8 @@ def test_graph_answers_are_checked_for_existence_and_type():
 
 # --------------------------------------------------------------------------------------------------------- whole
 def test_run_preflight_static_only_lists_every_problem_in_one_report():
-    hostvars = {'acme': host(tenant_vault_name='x'), 'globex': host(tenant_name='globex', tenant_topology='mesh',
-                                                                     tenant_access_account='globex-dr@vsphere.local'),
+    hostvars = {'acme': host(tenant_vault_name='x'),
+                'globex': host(tenant_name='globex', tenant_topology='mesh', tenant_access_account='globex-dr@vsphere.local'),
                 'initech': host(tenant_name='initech', tenant_access_account='initech-dr@vsphere.local',
                                 tenant_vault_name='rsv-initech-dr')}
     out = pf.run_preflight(records(copy.deepcopy(hostvars)), ['acme', 'globex', 'initech'], environ=ENV)
