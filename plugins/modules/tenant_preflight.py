@@ -10,8 +10,8 @@ short_description: Check every DR tenant of a run, vCenter and Azure, before any
 version_added: 0.2.0
 description:
   - Runs on the controller (an action plugin), once for all tenant hosts of the run (use C(run_once)). It reads every
-    tenant host's inventory variables (C(tenant_*), as the topology roles M(tenantdr.asr.shared_hsp),
-    M(tenantdr.asr.dedicated_hsp) and M(tenantdr.asr.msp) use them) from C(hostvars) and returns one combined report
+    tenant host's inventory variables (C(tenant_*), as the topology roles C(tenantdr.asr.shared_hsp),
+    C(tenantdr.asr.dedicated_hsp) and C(tenantdr.asr.msp) use them) from C(hostvars) and returns one combined report
     of every problem of every tenant, each naming the bad value and, where there is a closed list, the valid choices.
   - "Static checks: topology and state, C(tenant_vcenter), the tenant definition as M(tenantdr.asr.tenant_mapping)
     validates it (keys, selectors, names, access account format), the Azure connection, subscription id, resource
