@@ -70,13 +70,14 @@ def run(inv, sim, arm, azure):
     with open(os.path.join(WORK, 'azure.log' if azure else 'vcenter.log'), 'w', encoding='utf-8') as handle:
         handle.write(proc.stdout)
     summary = re.search(r'Preflight of (\d+) tenant\(s\): (\d+) valid, (\d+) with problems', proc.stdout)
+    task = re.search(r'preflight read .* in ([\d.]+) s; nothing was written', proc.stdout)
     methods = {}
     for r in log:
         key = '%s %s' % (r['method'], re.sub(r'/subscriptions/[^/]+', '/subscriptions/{id}', r['path'].split('?')[0]))
         key = re.sub(r'(resourceGroups|resourcegroups)/[^/]+', r'\1/{rg}', key)
         key = re.sub(r'vaults/[^/]+', 'vaults/{vault}', key)
         methods[key] = methods.get(key, 0) + 1
-    return dict(azure=azure, rc=proc.returncode, wall_s=round(wall, 1), report=summary.group(0) if summary else None,
+    return dict(azure=azure, rc=proc.returncode, wall_s=round(wall, 1), task_s=float(task.group(1)) if task else None, report=summary.group(0) if summary else None,
                 soap_total=stats['total'], soap_methods=stats['methods'], arm_requests=len(log), arm_writes=len(arm.writes()),
                 arm_methods=methods)
 

@@ -400,6 +400,8 @@ def vcenter_problems(snap, group, principal_exists=None):
             continue
         try:
             result = build_plans(snap, tenants)
+            # kept for vcenter_plan: the same tenants on the same inventory give the same plans
+            group.setdefault('plans_cache', {})[tuple(t['name'] for t in tenants)] = result
             for w in result['warnings']:
                 for x in run_records:
                     if w.startswith('tenant %s:' % x['name']):
@@ -490,6 +492,7 @@ def vcenter_plan(snap, group, valid_hosts, role_mode=None):
     plan_snap = type(snap)(snap.objects, snap.root, roles, snap.privileges, snap.permissions, snap.about)
     assignments = []
     units = list(_mapping_units({'run': present, 'context': group['context']}))
+    plan_group = {'plans_cache': group.get('plans_cache', {})}
     for run_records, context in units:
         tenants = []
         for r in run_records + context:
@@ -497,7 +500,8 @@ def vcenter_plan(snap, group, valid_hosts, role_mode=None):
             if not errors:
                 tenants.append(t)
         try:
-            result = build_plans(plan_snap, tenants)
+            key = tuple(t['name'] for t in tenants)
+            result = plan_group['plans_cache'].get(key) or build_plans(plan_snap, tenants)
         except TenantPlanError:
             continue  # reported as problems
         names = {x['name'] for x in run_records}
