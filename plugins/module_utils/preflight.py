@@ -113,10 +113,15 @@ def tenant_records_from_hostvars(hostvars, hosts, environ=None):
     out = []
     for host in hosts:
         v = hostvars[host]
+        read_errors = []
 
-        def get(name, default=None, _v=v):
-            value = _v.get(name, default)
-            return default if value is None else _plain(value)
+        def get(name, default=None, _v=v, _errors=read_errors):
+            try:
+                value = _v.get(name, default)
+                return default if value is None else _plain(value)
+            except Exception as exc:  # pylint: disable=broad-except  # e.g. an undefined variable in a template
+                _errors.append('%s cannot be read: %s' % (name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+                return default
 
         name = get('tenant_name', host)
         topology = get('tenant_topology', '')
@@ -186,6 +191,7 @@ def tenant_records_from_hostvars(hostvars, hosts, environ=None):
             'definition': definition,
             'azure': azure,
             'vars': {k: get(k) for k in v.keys() if str(k).startswith('tenant_')} if hasattr(v, 'keys') else {},
+            'read_errors': list(dict.fromkeys(read_errors)),
         })
     return out
 
@@ -230,7 +236,7 @@ def azure_params(record, environ=None):
 
 def static_problems(record, environ=None):
     """Problems of one tenant that need no vCenter or Azure call (schema, names, formats, topology knobs)."""
-    problems = []
+    problems = list(record.get('read_errors') or [])
     if record['topology'] not in TOPOLOGIES:
         problems.append("tenant_topology '%s' is not valid; valid choices: %s" % (record['topology'] or '', ', '.join(TOPOLOGIES)))
     if record['state'] not in STATES:

@@ -71,6 +71,20 @@ def test_record_uses_the_per_vcenter_credentials_map_given_as_yaml_text():
     assert r['vcenter']['connection']['validate_certs'] is False
 
 
+class BrokenVars(dict):
+    """Host variables whose template fails for one variable, as Ansible's hostvars raise for an undefined variable."""
+
+    def get(self, key, default=None):
+        if key == 'tenant_vault_name':
+            raise ValueError("'vault_prefix' is undefined")
+        return super().get(key, default)
+
+
+def test_a_variable_that_cannot_be_templated_is_a_problem_of_its_tenant():
+    r = pf.tenant_records_from_hostvars({'acme': BrokenVars(host())}, ['acme'], environ=ENV)[0]
+    assert pf.static_problems(r, ENV) == ["tenant_vault_name cannot be read: 'vault_prefix' is undefined"]
+
+
 # --------------------------------------------------------------------------------------------------------- static
 def test_a_valid_tenant_has_no_static_problem():
     assert pf.static_problems(one(), ENV) == []
