@@ -77,7 +77,8 @@ def run(inv, sim, arm, azure):
         key = re.sub(r'(resourceGroups|resourcegroups)/[^/]+', r'\1/{rg}', key)
         key = re.sub(r'vaults/[^/]+', 'vaults/{vault}', key)
         methods[key] = methods.get(key, 0) + 1
-    return dict(azure=azure, rc=proc.returncode, wall_s=round(wall, 1), task_s=float(task.group(1)) if task else None, report=summary.group(0) if summary else None,
+    return dict(azure=azure, rc=proc.returncode, wall_s=round(wall, 1), task_s=float(task.group(1)) if task else None,
+                report=summary.group(0) if summary else None,
                 soap_total=stats['total'], soap_methods=stats['methods'], arm_requests=len(log), arm_writes=len(arm.writes()),
                 arm_methods=methods)
 

@@ -100,6 +100,22 @@ def _bool(value, default):
 # ------------------------------------------------------------------------------------------------------------------
 # Records
 # ------------------------------------------------------------------------------------------------------------------
+class _VarReader:
+    """Reads one host's variables as plain data; a variable that cannot be templated becomes an error text."""
+
+    def __init__(self, variables):
+        self.variables = variables
+        self.errors = []
+
+    def get(self, name, default=None):
+        try:
+            value = self.variables.get(name, default)
+            return default if value is None else _plain(value)
+        except Exception as exc:  # pylint: disable=broad-except  # e.g. an undefined variable in a template
+            self.errors.append('%s cannot be read: %s' % (name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            return default
+
+
 def tenant_records_from_hostvars(hostvars, hosts, environ=None):
     """One record per tenant host: what the roles would do with the host's ``tenant_*`` variables.
 
@@ -113,15 +129,9 @@ def tenant_records_from_hostvars(hostvars, hosts, environ=None):
     out = []
     for host in hosts:
         v = hostvars[host]
-        read_errors = []
-
-        def get(name, default=None, _v=v, _errors=read_errors):
-            try:
-                value = _v.get(name, default)
-                return default if value is None else _plain(value)
-            except Exception as exc:  # pylint: disable=broad-except  # e.g. an undefined variable in a template
-                _errors.append('%s cannot be read: %s' % (name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
-                return default
+        reader = _VarReader(v)
+        get = reader.get
+        read_errors = reader.errors
 
         name = get('tenant_name', host)
         topology = get('tenant_topology', '')
