@@ -11,7 +11,7 @@ from tests.integration.azure.conftest import arm  # noqa: F401  pylint: disable=
 from tests.support.modules import run_module
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import preflight as pf
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AzureSession
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AzureApiError, AzureSession
 
 pytestmark = pytest.mark.arm
 
@@ -69,3 +69,25 @@ def test_azure_problems_are_found_with_reads_only(arm):  # noqa: F811  pylint: d
                                       'create_resource_group': True, 'name': 'rsv-x', 'location': 'westeurope'},
                         expect_failure=True)
     assert 'ReadOnlyDisabledSubscription' in failed['msg']
+
+
+def test_graph_hook_names_missing_principals_and_an_unreachable_graph_is_a_warning(arm):  # noqa: F811  pylint: disable=redefined-outer-name
+    hostvars = {'acme': tenant_vars(arm, 'acme', arm.subscription_id)}
+    records = pf.tenant_records_from_hostvars(hostvars, ['acme'], environ=os.environ)
+    asked = []
+
+    def graph_not_found(params, object_ids):
+        asked.append((params['subscription_id'], object_ids))
+        return {oid: None for oid in object_ids}
+    out = pf.run_preflight(records, ['acme'], azure_session=AzureSession, environ=os.environ, graph_lookup=graph_not_found)
+    assert asked == [(arm.subscription_id, ['7c9e6679-7425-40de-944b-e07fc1f90a01'])]
+    assert out['problems']['acme'] == ['Azure: tenant_access_principals[0].object_id 7c9e6679-7425-40de-944b-e07fc1f90a01 was '
+                                       'not found in the tenant directory (Microsoft Graph)']
+
+    def graph_down(params, object_ids):
+        raise AzureApiError('Graph request failed: could not reach Azure', code='ServiceRequestError')
+    out = pf.run_preflight(records, ['acme'], azure_session=AzureSession, environ=os.environ, graph_lookup=graph_down)
+    assert out['valid'] == ['acme']
+    assert out['warnings']['acme'] == ['Azure: Microsoft Graph not reachable, principals checked for format only: Graph request '
+                                       'failed: could not reach Azure']
+    assert arm.writes() == []
