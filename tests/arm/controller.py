@@ -178,6 +178,10 @@ class LocalArmEndpoint:
         return self.admin("POST", "subscriptions", {"subscription_id": subscription_id, "rp_registered": rp_registered,
                                                     "grant_owner": grant_owner, "vault_quota": vault_quota})["subscription_id"]
 
+    def set_subscription_state(self, state: str, subscription_id: str | None = None) -> None:
+        """Enabled, Warned, PastDue, Disabled or Deleted; a subscription not Enabled refuses writes (tests/arm/preflight_routes.py)."""
+        self.admin("POST", f"preflight/subscriptions/{subscription_id or self.subscription_id}/state", {"state": state})
+
     def set_vault_quota(self, quota: int | None, subscription_id: str | None = None) -> None:
         self.admin("POST", f"subscriptions/{subscription_id or self.subscription_id}/quota", {"vault_quota": quota})
 

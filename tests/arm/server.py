@@ -1299,5 +1299,7 @@ def main(argv=None) -> int:
     return 0
 
 
+from tests.arm import preflight_routes  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import,cyclic-import
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: tenantdr.asr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of tenantdr.asr.tenant_preflight: runs on the controller, once for every tenant host of the run.
+
+It reads every tenant host's variables from ``hostvars`` (the run's hosts and, for cross-tenant checks, the other
+hosts of the tenants group), then does the checks of ``module_utils/preflight.py`` in this process: one vCenter
+session per vCenter, one Azure session per subscription. Nothing is written; check mode changes nothing.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.tenantdr.asr.plugins.module_utils import preflight
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AZURE_IMPORT_ERROR, AzureSession
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import HAS_PYVMOMI, VCenterConnection
+
+ARGUMENT_SPEC = dict(
+    hosts=dict(type='list', elements='str'),
+    tenants_group=dict(type='str', default='tenants'),
+    state=dict(type='str', choices=['present', 'absent']),
+    plan=dict(type='bool', default=False),
+    fail_on_problems=dict(type='bool', default=True),
+    vcenter=dict(type='bool', default=True),
+    azure=dict(type='bool', default=True),
+)
+
+
+def _vcenter_connect(connection):
+    return VCenterConnection(dict(connection))
+
+
+class ActionModule(ActionBase):
+    """Preflight of every tenant of the run, in one task."""
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        if validation.error_messages:
+            raise AnsibleActionFail('tenant_preflight: ' + '; '.join(validation.error_messages))
+        args = validation.validated_parameters
+        hostvars = task_vars.get('hostvars') or {}
+        groups = task_vars.get('groups') or {}
+        run_hosts = list(args['hosts'] if args['hosts'] is not None else task_vars.get('ansible_play_hosts_all') or [])
+        others = [h for h in groups.get(args['tenants_group'], []) if h not in run_hosts]
+        started = time.monotonic()
+        records = preflight.tenant_records_from_hostvars(hostvars, run_hosts + others, environ=os.environ)
+        if args['state']:
+            for record in records:
+                if record['host'] in run_hosts:
+                    record['state'] = args['state']  # the playbook decides (onboard: present, offboard: absent)
+
+        vcenter_connect = None
+        if args['vcenter']:
+            if not HAS_PYVMOMI:
+                raise AnsibleActionFail('tenant_preflight needs pyvmomi on the controller for the vCenter checks '
+                                        '(or vcenter: false)')
+            vcenter_connect = _vcenter_connect
+        azure_session = None
+        if args['azure']:
+            if AZURE_IMPORT_ERROR is not None:
+                raise AnsibleActionFail('tenant_preflight needs azure-identity, azure-mgmt-resource, azure-mgmt-recoveryservices '
+                                        'and azure-mgmt-authorization on the controller for the Azure checks (or azure: false)')
+            azure_session = AzureSession
+        outcome = preflight.run_preflight(records, run_hosts, vcenter_connect=vcenter_connect, azure_session=azure_session,
+                                          plan=args['plan'], environ=os.environ)
+        seconds = round(time.monotonic() - started, 3)
+        reads = outcome['reads']
+        outcome['report'].append('preflight read %d vCenter(s) (one login and one inventory pass each) and %d Azure '
+                                 'subscription(s) in %.1f s; nothing was written'
+                                 % (reads['vcenters'], reads['subscriptions'], seconds))
+        result.update(
+            changed=False,
+            report=outcome['report'],
+            problems=outcome['problems'],
+            warnings_by_host=outcome['warnings'],
+            valid=outcome['valid'],
+            invalid=outcome['invalid'],
+            plan=outcome['plan'],
+            reads=outcome['reads'],
+            seconds=seconds,
+        )
+        if outcome['invalid'] and args['fail_on_problems']:
+            result['failed'] = True
+            result['msg'] = '\n'.join(outcome['report'])
+        else:
+            result['msg'] = outcome['report'][0]
+        return result
