@@ -42,8 +42,8 @@ from tests.support.asr_privileges import expected_asr_role
 from tests.support.expected_plan import PLACEMENTS, expected_objects
 
 #: Placement of a tenant whose inventory does not set ``tenant_placement`` - the collection's default.
-#: Flip to "domain" when the collection's default becomes domain placement (issue 13).
-DEFAULT_PLACEMENT = "exact"
+#: The collection's default is domain placement (issue 13): every host of the cluster, every datastore of the pod.
+DEFAULT_PLACEMENT = "domain"
 
 ROLE_GUIDS = {"owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
               "reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7"}

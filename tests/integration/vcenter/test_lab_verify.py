@@ -37,7 +37,7 @@ def test_a_clean_onboarding_passes_for_every_tenant(onboarded):
     _sim, _direct, reader = onboarded
     for name in ('acme', 'globex', 'initech'):
         lines = check(reader, name)
-        assert 'exactly its plan (placement exact)' in lines[-1]
+        assert 'exactly its plan (placement domain)' in lines[-1]
     assert 'holds exactly seed 000\'s privileges (55)' in check(reader, 'acme')[0]     # 3 + 25 + 27 (6.5U1 Config)
 
 
@@ -47,16 +47,19 @@ def test_every_object_kind_of_the_seed_table_is_checked():
                      'management_server', 'tenant_vm'}
 
 
-def test_domain_placement_needs_the_hosts_of_the_clusters(onboarded):
-    """The placement switch: the exact onboarding lacks the domain additions (issue 13), and verify.py names them."""
-    _sim, _direct, reader = onboarded
-    with pytest.raises(v.MissingPermission) as err:
-        check(reader, 'acme', placement='domain')
-    assert str(err.value).endswith('host /DC1/host/CL2/esx-05: expected Azure_Site_Recovery on a HostSystem, got none')
-    with pytest.raises(v.MissingPermission) as err:
-        check(reader, 'initech', placement='domain')
-    for path in DOMAIN_ADDITIONS['initech']:
-        assert path in str(err.value)
+def test_domain_placement_needs_the_hosts_of_the_clusters(fresh_vcsim):
+    """The placement switch: an exact onboarding lacks the domain additions (issue 13), and verify.py names them."""
+    onboard(fresh_vcsim, [dict(t, placement='exact') for t in tenants()])
+    with v.VCenterReader(fresh_vcsim.host, fresh_vcsim.port, fresh_vcsim.username, fresh_vcsim.password) as reader:
+        check(reader, 'acme', placement='exact')
+        with pytest.raises(v.MissingPermission) as err:
+            check(reader, 'acme', placement='domain')
+        assert str(err.value).endswith('host /DC1/host/CL2/esx-05: expected Azure_Site_Recovery on a HostSystem, '
+                                       'got none')
+        with pytest.raises(v.MissingPermission) as err:
+            check(reader, 'initech', placement='domain')
+        for path in DOMAIN_ADDITIONS['initech']:
+            assert path in str(err.value)
 
 
 def test_a_missing_datastore_permission_is_an_error(onboarded):

@@ -43,8 +43,8 @@ HAND_APPLIED = {
                'datastore-3', 'group-p1', 'network-g', 'network-m', 'dvportgroup-1', 'vm-g1', 'vm-g2', 'vm-gcs'],
 }
 #: ``placement: domain`` (issue 13) also grants every host of the clusters used: globex's VMs run on CL1, so host-1.
-#: Set PLACEMENT to 'domain' when the planner's default becomes domain placement.
-PLACEMENT = 'exact'
+#: The planner's default is domain placement.
+PLACEMENT = 'domain'
 HAND_APPLIED_DOMAIN = {'acme': [], 'globex': ['host-1']}
 
 
