@@ -357,6 +357,24 @@ def choose_process_server(fabric: dict, wanted: str | None) -> dict | None:
     return servers[0] if len(servers) == 1 else None
 
 
+def next_step_of(view: dict) -> str:
+    """What comes next for a vault, in words (info module, audit)."""
+    fabrics = [f for f in view["fabrics"] if f["stack"]]
+    if not fabrics:
+        return ("register the configuration server (classic) or the replication appliance (modernized) with the vault's "
+                "registration key (seed step 3)")
+    for fabric in fabrics:
+        if fabric["stack"] == "classic" and not fabric["run_as_accounts"]:
+            return f"add the vCenter access account on configuration server {fabric['name']} (cspsconfigtool.exe)"
+        if fabric["stack"] == "classic" and not fabric["vcenters"]:
+            return f"register the vCenter in fabric {fabric['name']} (tenantdr.asr.asr_site_recovery)"
+    if not view["mappings"]:
+        return "create the replication policy and associate it (tenantdr.asr.asr_site_recovery)"
+    if not view["protected_items"]:
+        return "enable replication of the tenant's VMs"
+    return "nothing - infrastructure ready and VMs replicating"
+
+
 # ----------------------------------------------------------------------------------------------- planning
 def pending_registration(tenant: str, credentials_path: str | None, account: str | None, vault: str) -> dict:
     key = credentials_path or f"the vault registration key of {vault} (tenantdr.asr.asr_vault credentials_path)"
