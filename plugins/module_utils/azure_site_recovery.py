@@ -162,6 +162,12 @@ def validate_discovery_inputs(params: dict) -> list:
         problems.append("tenant is required (the tenant whose vault is checked)")
     if params.get("tenant_vms") is None and params.get("plans") is None:
         problems.append("give the tenant's VMs: tenant_vms (names or inventory paths) or plans (tenantdr.asr.tenant_mapping plans)")
+    plans = params.get("plans")
+    if params.get("tenant_vms") is None and plans is not None and params.get("tenant") and \
+            not any(isinstance(p, dict) and p.get("tenant") == params["tenant"] for p in plans):
+        problems.append(f"plans has no plan for tenant {params['tenant']!r} (tenants: "
+                        + ", ".join(sorted(str(p.get("tenant")) for p in plans if isinstance(p, dict))) + "); without the "
+                        "tenant's own VMs every discovered VM would look like a leak")
     owners = params.get("vm_owners") or {}
     if not isinstance(owners, dict):
         problems.append("vm_owners must be a dictionary of VM name -> tenant name")
