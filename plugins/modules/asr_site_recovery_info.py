@@ -23,8 +23,14 @@ extends_documentation_fragment:
   - tenantdr.asr.azure
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
+  check_mode:
+    support: full
+    details: Reads only; the same result in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
   action_group:
     support: full
     membership:
