@@ -71,12 +71,12 @@ def same_id(left, right) -> bool:
 
 
 def last_segment(resource_id) -> str:
-    return str(resource_id or "").rstrip("/").split("/")[-1]
+    return str(resource_id or "").rstrip("/").rsplit("/", maxsplit=1)[-1]
 
 
 def vm_name(value) -> str:
     """A VM name from a name or an inventory path (``/DC1/vm/acme/acme-vm01`` -> ``acme-vm01``)."""
-    return str(value or "").rstrip("/").split("/")[-1]
+    return str(value or "").rstrip("/").rsplit("/", maxsplit=1)[-1]
 
 
 def props(resource) -> dict:

@@ -397,7 +397,7 @@ def mapping(req, sub, rg, vault, fabric, container, name):
             raise ArmError(404, "NotFound", f"Protection container mapping '{name}' not found.")
         return Response(200, mapping_json(s, record, f, c, c["mappings"][name.lower()]))
     p = req.json().get("properties") or {}
-    policy_name = str(p.get("policyId") or "").rstrip("/").split("/")[-1].lower()
+    policy_name = str(p.get("policyId") or "").rstrip("/").rsplit("/", maxsplit=1)[-1].lower()
     if policy_name not in sr_state(record)["policies"]:
         raise ArmError(400, "InvalidParameter", f"Policy '{p.get('policyId')}' does not exist in the vault.")
 
@@ -455,8 +455,8 @@ def policy(req, sub, rg, vault, name):
             return Response(204)
 
         def finish_delete():
-            if any(m["policy_id"].rstrip("/").split("/")[-1].lower() == name.lower()
-                   for _, c in _all_containers(record) for m in c["mappings"].values()):
+            if any(m["policy_id"].rstrip("/").rsplit("/", maxsplit=1)[-1].lower() == name.lower()
+                   for _fabric_record, c in _all_containers(record) for m in c["mappings"].values()):
                 raise ArmError(400, "PolicyInUse",  # code not verified
                                f"Policy '{name}' is associated with protection containers; remove the mappings first.")
             policies.pop(name.lower(), None)
@@ -556,7 +556,7 @@ def admin(req, action: str):
     if len(parts) == 3 and req.method == "GET":
         s, record = _admin_vault(fake, *parts)
         return Response(200, {
-            "fabrics": {f["name"]: {"type": f.get("type"), "vcenters": {vc["name"]: {k: v for k, v in vc.items()}
+            "fabrics": {f["name"]: {"type": f.get("type"), "vcenters": {vc["name"]: dict(vc.items())
                                                                         for vc in (f.get("vcenters") or {}).values()},
                                     "containers": {c["name"]: {"mappings": sorted(m["name"] for m in c["mappings"].values()),
                                                                "protected": sorted(i["friendly_name"] for i in c["protected"].values())}
