@@ -160,14 +160,9 @@ def validate_discovery_inputs(params: dict) -> list:
     problems = []
     if not params.get("tenant"):
         problems.append("tenant is required (the tenant whose vault is checked)")
-    if params.get("tenant_vms") is None and params.get("plans") is None:
-        problems.append("give the tenant's VMs: tenant_vms (names or inventory paths) or plans (tenantdr.asr.tenant_mapping plans)")
-    plans = params.get("plans")
-    if params.get("tenant_vms") is None and plans is not None and params.get("tenant") and \
-            not any(isinstance(p, dict) and p.get("tenant") == params["tenant"] for p in plans):
-        problems.append(f"plans has no plan for tenant {params['tenant']!r} (tenants: "
-                        + ", ".join(sorted(str(p.get("tenant")) for p in plans if isinstance(p, dict))) + "); without the "
-                        "tenant's own VMs every discovered VM would look like a leak")
+    if params.get("tenant_vms") is None and params.get("plans") is None and params.get("isolation_report") is None:
+        problems.append("give the tenant's VMs: tenant_vms (names or inventory paths), plans (tenantdr.asr.tenant_mapping "
+                        "plans) or isolation_report (tenantdr.asr.tenant_isolation_audit report)")
     owners = params.get("vm_owners") or {}
     if not isinstance(owners, dict):
         problems.append("vm_owners must be a dictionary of VM name -> tenant name")
@@ -583,8 +578,18 @@ def describe_change(change: dict) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- discovery (step 4.3)
+def plans_from_isolation_report(report: dict | None) -> list:
+    """``tenant_mapping``-style plans (tenant, vms) from a ``tenant_isolation_audit`` report (own VMs per tenant)."""
+    plans = []
+    for name, data in ((report or {}).get("tenants") or {}).items():
+        vms = list(data.get("own_vms_visible") or []) + list(data.get("own_vms_not_visible") or [])
+        plans.append({"tenant": name, "vms": vms})
+    return plans
+
+
 def tenant_vm_sets(tenant: str, tenant_vms=None, plans=None, vm_owners=None) -> tuple:
-    """(the tenant's VM names lower-cased -> name, every known VM name lower-cased -> owning tenant)."""
+    """(the tenant's VM names lower-cased -> name, or None when no list names the tenant's VMs;
+    every known VM name lower-cased -> owning tenant)."""
     owners = {}
     for plan in plans or []:
         for path in plan.get("vms") or []:
@@ -596,6 +601,8 @@ def tenant_vm_sets(tenant: str, tenant_vms=None, plans=None, vm_owners=None) -> 
         for name in tenant_vms:
             mine[vm_name(name).lower()] = vm_name(name)
     else:
+        if not any(plan.get("tenant") == tenant for plan in plans or []):
+            return None, owners
         for plan in plans or []:
             if plan.get("tenant") == tenant:
                 for path in plan.get("vms") or []:

@@ -18,7 +18,9 @@ description:
     (from O(plans) or O(vm_owners)). With O(fail_on_leak=true) (shared hosting) the module fails on a leak.
   - Tenant VMs not discovered yet are listed in RV(not_yet_discovered) - discovery lags behind (about 15 minutes after a
     vCenter is added) - and do not fail the check.
-  - Before the configuration server / appliance registered, RV(pending) says so and nothing is compared.
+  - Before the configuration server / appliance registered, RV(pending) says so and nothing is compared. When the
+    given O(plans) / O(isolation_report) hold no plan for O(tenant) (its vCenter was not part of the run), RV(pending)
+    says so too - comparing against an empty list would call every VM a leak.
   - Reads only.
 author:
   - tenantdr.asr maintainers (@tenantdr)
@@ -63,6 +65,11 @@ options:
         of the other tenants of the same vCenter - used to name which tenant a leaked VM belongs to.
     type: list
     elements: dict
+  isolation_report:
+    description:
+      - The RV(tenantdr.asr.tenant_isolation_audit#module:report) of the tenant's vCenter - its tenants' own VMs serve
+        as O(plans) (used when O(plans) is not given; the audit playbook's case).
+    type: dict
   vm_owners:
     description: More VM name -> tenant name pairs for naming leaks.
     type: dict
@@ -137,7 +144,8 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
     AzureApiError, AzureSession, azure_argument_spec, require_azure, validate_connection,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import (
-    SiteRecoveryReader, discovery_report, require_site_recovery, tenant_vm_sets, validate_discovery_inputs, vault_view,
+    SiteRecoveryReader, discovery_report, plans_from_isolation_report, require_site_recovery, tenant_vm_sets,
+    validate_discovery_inputs, vault_view,
 )
 
 
@@ -145,7 +153,7 @@ def main():
     spec = azure_argument_spec()
     spec.update(resource_group=dict(type="str", required=True), vault=dict(type="str", required=True),
                 tenant=dict(type="str", required=True), tenant_vms=dict(type="list", elements="str"),
-                plans=dict(type="list", elements="dict"), vm_owners=dict(type="dict"),
+                plans=dict(type="list", elements="dict"), isolation_report=dict(type="dict"), vm_owners=dict(type="dict"),
                 fail_on_leak=dict(type="bool", default=False))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     require_azure(module)
@@ -154,7 +162,13 @@ def main():
     problems = validate_connection(params) + validate_discovery_inputs(params)
     if problems:
         module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
-    mine, owners = tenant_vm_sets(params["tenant"], params.get("tenant_vms"), params.get("plans"), params.get("vm_owners"))
+    plans = params["plans"] if params.get("plans") is not None else plans_from_isolation_report(params.get("isolation_report"))
+    mine, owners = tenant_vm_sets(params["tenant"], params.get("tenant_vms"), plans, params.get("vm_owners"))
+    if mine is None:
+        module.exit_json(changed=False, pending=f"tenant {params['tenant']}: no VM list for this tenant in plans / "
+                                                "isolation_report (its vCenter was not part of the run); nothing compared",
+                         stack=None, discovered=[], leaks=[], not_yet_discovered=[],
+                         summary=f"tenant {params['tenant']}: discovery not checked (no VM list)")
     session = None
     try:
         session = AzureSession(params)

@@ -93,6 +93,17 @@ def test_classic_discovery_clean_with_lagging_vm(vault):
     assert result["leaks"] == [] and result["not_yet_discovered"] == ["acme-db01"]
 
 
+def test_discovery_from_an_isolation_report_and_without_a_vm_list(vault):
+    seed_classic(vault, [{"name": "acme-vm01", "vcenter": "10.0.0.5"}, {"name": "globex-vm01", "vcenter": "10.0.0.5"}])
+    report = {"tenants": {"acme": {"own_vms_visible": ["/DC1/vm/tenants/acme/acme-vm01"], "own_vms_not_visible": []},
+                          "globex": {"own_vms_visible": ["/DC1/vm/tenants/globex/globex-vm01"], "own_vms_not_visible": []}}}
+    args = dict(vault.module_args(), resource_group=RG, vault=VAULT, tenant="acme", isolation_report=report)
+    result = run_module("asr_discovery_check", args)
+    assert [(leak["vm"], leak["owner"]) for leak in result["leaks"]] == [("globex-vm01", "globex")]
+    unknown = run_module("asr_discovery_check", dict(args, tenant="initech", fail_on_leak=True))
+    assert unknown["pending"].startswith("tenant initech: no VM list") and unknown["leaks"] == []
+
+
 def test_discovery_before_registration_is_pending(vault):
     result = run_module("asr_discovery_check", check_args(vault, fail_on_leak=True))
     assert result["pending"].startswith("tenant acme: no configuration server") and result["leaks"] == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import (
-    SiteRecoveryError, choose_process_server, discovery_report, plan_offboarding, plan_site_recovery,
+    SiteRecoveryError, choose_process_server, plans_from_isolation_report, discovery_report, plan_offboarding, plan_site_recovery,
     resolves_to_same_host, same_id, tenant_vm_sets, validate_discovery_inputs, validate_policy_settings,
     validate_site_recovery_inputs, vault_view,
 )
@@ -57,7 +57,8 @@ def test_site_recovery_inputs_name_every_bad_value():
         "policy.name is required with state=present",
     ]
     assert validate_discovery_inputs({"tenant": "acme"}) == [
-        "give the tenant's VMs: tenant_vms (names or inventory paths) or plans (tenantdr.asr.tenant_mapping plans)"]
+        "give the tenant's VMs: tenant_vms (names or inventory paths), plans (tenantdr.asr.tenant_mapping plans) or "
+        "isolation_report (tenantdr.asr.tenant_isolation_audit report)"]
 
 
 def test_ids_compare_case_insensitively():
@@ -131,3 +132,13 @@ def test_discovery_report_names_owner_and_lag():
     report = discovery_report("acme", [{"name": "ACME-1", "vcenter": "vc"}, {"name": "globex-1", "vcenter": "vc"}], mine, owners)
     assert [(leak["vm"], leak["owner"]) for leak in report["leaks"]] == [("globex-1", "globex")]
     assert report["not_yet_discovered"] == ["acme-2"]
+
+
+def test_vm_lists_from_an_isolation_report_and_a_missing_tenant():
+    report = {"tenants": {"acme": {"own_vms_visible": ["/DC/vm/a/acme-1"], "own_vms_not_visible": ["/DC/vm/a/acme-2"]},
+                          "globex": {"own_vms_visible": ["/DC/vm/g/globex-1"], "own_vms_not_visible": []}}}
+    plans = plans_from_isolation_report(report)
+    mine, owners = tenant_vm_sets("acme", plans=plans)
+    assert mine == {"acme-1": "acme-1", "acme-2": "acme-2"} and owners["globex-1"] == "globex"
+    # a tenant absent from the lists is "unknown", never "owns nothing" (which would make every VM a leak)
+    assert tenant_vm_sets("initech", plans=plans)[0] is None
