@@ -27,6 +27,7 @@ import socket
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import SITE_RECOVERY_IMPORT_ERROR, AzureApiError, to_wire
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_vault import PlanError
 
 SITE_RECOVERY_API_VERSION = "2025-08-01"
 SUBSCRIPTION_API_VERSION = "2022-12-01"
@@ -37,6 +38,7 @@ STACKS = {CLASSIC: "classic", MODERNIZED: "modernized"}
 POLICY_PROVIDER = {"classic": "InMageAzureV2", "modernized": "InMageRcm"}
 BAD_VAULT_STATES = ("Failed", "Deleting", "Deleted")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+VCENTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$")
 
 # Policy settings: option -> (REST field per provider, minimum, maximum, Azure's default).
@@ -52,14 +54,8 @@ POLICY_SETTINGS = {
 }
 
 
-class SiteRecoveryError(Exception):
-    """Refusal found while planning (before any write)."""
-
-    def __init__(self, message: str, code: str | None = None, **details):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.details = details
+class SiteRecoveryError(PlanError):
+    """Refusal found while planning (before any write): ``message``, ``code``, ``details``."""
 
 
 # ----------------------------------------------------------------------------------------------- ids and small helpers
@@ -120,8 +116,8 @@ def validate_vcenter(vcenter: dict | None) -> list:
     if not vcenter:
         return problems
     name = vcenter.get("name")
-    if not name or not NAME_RE.match(str(name)):
-        problems.append(f"vcenter.name {name!r} is not valid (the vCenter's friendly name in the vault): 1-63 letters, "
+    if not name or not VCENTER_NAME_RE.match(str(name)):
+        problems.append(f"vcenter.name {name!r} is not valid (the vCenter's friendly name in the vault): 1-128 letters, "
                         "digits, '-', '_' or '.'")
     address = vcenter.get("address")
     if not address or not HOST_RE.match(str(address)):

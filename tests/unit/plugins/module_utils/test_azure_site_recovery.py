@@ -49,7 +49,7 @@ def test_site_recovery_inputs_name_every_bad_value():
                                               "policy": {}})
     assert problems == [
         "vault '1bad' is not a valid Recovery Services vault name",
-        "vcenter.name 'vc 1' is not valid (the vCenter's friendly name in the vault): 1-63 letters, digits, '-', '_' or '.'",
+        "vcenter.name 'vc 1' is not valid (the vCenter's friendly name in the vault): 1-128 letters, digits, '-', '_' or '.'",
         "vcenter.address 'bad host!' is not a host name or IPv4 address",
         "vcenter.port 70000 must be a TCP port between 1 and 65535",
         "vcenter.run_as_account is required: the vCenter access account as it is named in the configuration server's "
