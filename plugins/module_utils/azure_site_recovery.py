@@ -541,6 +541,49 @@ def _fabric_container_of(resource_id: str):
     return (match.group(1), match.group(2)) if match else (None, None)
 
 
+def diff_views(desired: dict, view: dict, changes: list) -> dict:
+    """Before/after of what the module manages (the tenant's fabric, vCenter, policy, mappings, protected items)."""
+    try:
+        fabric = choose_fabric(view, desired.get("fabric"))
+    except SiteRecoveryError:
+        fabric = None
+    vc_name = ((desired.get("vcenter") or {}).get("name") or "").lower()
+    policy_name = ((desired.get("policy") or {}).get("name") or "").lower()
+    vcenter = next((v for v in (fabric or {}).get("vcenters", []) if str(v["name"]).lower() == vc_name), None)
+    policy = next((p for p in view["policies"] if str(p["name"]).lower() == policy_name), None)
+    containers = [c["id"] for c in (fabric or {}).get("containers", [])]
+    before = {
+        "fabric": fabric["name"] if fabric else None,
+        "vcenter": None if vcenter is None else {"address": vcenter["address"], "port": vcenter["port"],
+                                                 "run_as_account_id": vcenter["run_as_account_id"],
+                                                 "process_server_id": vcenter["process_server_id"]},
+        "policy": None if policy is None else dict(policy["settings"]),
+        "mappings": sorted(m["name"] for m in view["mappings"] if any(same_id(m["container_id"], c) for c in containers)),
+        "protected_items": sorted(i["friendly_name"] or i["name"] for i in view["protected_items"]
+                                  if any(same_id(i["container_id"], c) for c in containers)),
+    }
+    after = {k: (list(v) if isinstance(v, list) else v) for k, v in before.items()}
+    for change in changes:
+        action = change["action"]
+        if action in ("add_vcenter", "update_vcenter"):
+            after["vcenter"] = dict(change["settings"])
+        elif action == "remove_vcenter":
+            after["vcenter"] = None
+        elif action in ("create_policy", "update_policy"):
+            after["policy"] = dict(change["settings"])
+        elif action == "delete_policy":
+            after["policy"] = None
+        elif action == "create_mapping":
+            after["mappings"] = sorted(after["mappings"] + [change["mapping"]])
+        elif action == "remove_mapping":
+            after["mappings"] = [m for m in after["mappings"] if m != change["mapping"]]
+        elif action == "disable_protection":
+            after["protected_items"] = [i for i in after["protected_items"] if i != (change["friendly_name"] or change["item"])]
+        elif action == "remove_fabric":
+            after["fabric"] = None
+    return {"before": before, "after": after}
+
+
 def describe_change(change: dict) -> str:
     action = change["action"]
     if action == "add_vcenter":

@@ -42,7 +42,7 @@ attributes:
     details: Azure is only read; RV(changes) lists what a real run would do.
   diff_mode:
     support: full
-    details: Before/after of the vCenter, the policy settings and the mappings.
+    details: Before/after of the tenant's fabric, vCenter, policy settings, container mappings and protected items.
   platform:
     platforms: all
   action_group:
@@ -226,7 +226,7 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
     AzureApiError, AzureSession, azure_argument_spec, require_azure, validate_connection,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import (
-    SiteRecoveryError, SiteRecoveryReader, SiteRecoveryWriter, describe_change, plan_offboarding, plan_site_recovery,
+    SiteRecoveryError, SiteRecoveryReader, SiteRecoveryWriter, describe_change, diff_views, plan_offboarding, plan_site_recovery,
     preflight, require_site_recovery, validate_site_recovery_inputs, vault_view,
 )
 
@@ -293,7 +293,7 @@ def main():
         result["changes"] = [describe_change(c) for c in changes]
         result["changed"] = bool(changes)
         if module._diff:
-            result["diff"] = {"before": {"changes": []}, "after": {"changes": result["changes"]}}
+            result["diff"] = diff_views(params, view, changes)
         if changes and not module.check_mode:
             writer = SiteRecoveryWriter(session, params["resource_group"], params["vault"])
             writer.apply(changes)

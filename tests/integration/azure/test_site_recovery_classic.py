@@ -65,7 +65,12 @@ def test_pending_until_the_access_account_reaches_the_vault(vault):
 
 def test_register_prepare_then_rerun_writes_nothing(vault):
     seeded = seed_cs(vault)
-    check = run_module("asr_site_recovery", args(vault), check_mode=True)
+    check = run_module("asr_site_recovery", args(vault), check_mode=True, diff=True)
+    assert check["diff"]["before"] == {"fabric": "cs-acme", "vcenter": None, "policy": None, "mappings": [],
+                                       "protected_items": []}
+    assert check["diff"]["after"]["vcenter"]["address"] == "10.0.0.5"
+    assert check["diff"]["after"]["policy"]["recovery_point_retention_hours"] == 24
+    assert check["diff"]["after"]["mappings"] == ["acme-replication-cloud_acme"]
     assert check["changes"] == [
         "add vCenter vcenter01 (10.0.0.5:443, account acme-dr, process server cs-acme) to fabric cs-acme",
         "create InMageAzureV2 replication policy acme-replication (retention 24 h, app-consistent every 120 min)",
