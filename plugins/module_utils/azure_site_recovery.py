@@ -411,9 +411,9 @@ def plan_site_recovery(desired: dict, view: dict, resolver=None) -> dict:
     elif vcenter:
         change = _plan_vcenter(fabric, vcenter, desired, resolver)
         if change and change.get("pending"):
+            # the vCenter waits for a manual step; the policy and its mappings need nothing from it: done now
             result["pending"] = change["pending"]
-            return result
-        if change:
+        elif change:
             result["changes"].append(change)
 
     # --- step 4.2: replication policy and container mappings

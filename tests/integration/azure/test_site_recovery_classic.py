@@ -56,11 +56,18 @@ def test_pending_until_the_access_account_reaches_the_vault(vault):
     result = run_module("asr_site_recovery", args(vault))
     assert result["pending"]["stage"] == "run_as_account"
     assert "'acme-dr'" in result["pending"]["message"] and "globex-dr" in result["pending"]["message"]
-    assert vault.writes() == []
-    # the account is added on the CS (cspsconfigtool) and syncs: the same run now goes through
-    seed_cs(vault, accounts=("globex-dr", "acme-dr"))
+    # everything that does not need the account is done already: the policy and its mapping
+    assert [c.split(" ")[0] for c in result["changes"]] == ["create", "associate"]
+    assert not any("replicationvCenters" in w["path"] for w in vault.writes())
+    # the account is added on the CS (cspsconfigtool) and syncs: the same run now registers the vCenter
+    vault.add_fabric(RG, VAULT, "cs-acme", "VMware", host_name="cs-acme", ip_address="10.0.0.10",
+                     process_servers=[{"name": "cs-acme", "ip_address": "10.0.0.10"}], run_as_accounts=["globex-dr", "acme-dr"],
+                     containers=[{"name": "cloud_acme"}])
     result = run_module("asr_site_recovery", args(vault))
-    assert result["pending"] is None and result["changed"] is True
+    assert result["pending"] is None
+    assert result["changes"] == [
+        "add vCenter vcenter01 (10.0.0.5:443, account acme-dr, process server cs-acme) to fabric cs-acme",
+        "associate policy acme-replication with protection container cloud_acme (acme-replication-cloud_acme)"]
 
 
 def test_register_prepare_then_rerun_writes_nothing(vault):
