@@ -138,14 +138,14 @@ def test_update_in_place_and_refusals_with_zero_writes(vault):
         expect_failure=True)
     assert moved["error_code"] == "VCenterAddressMismatch" and "vcenter-other.invalid" in moved["msg"]
     # out-of-range policy settings (Azure would accept them with 202 and fail the job)
-    bad = run_module("asr_site_recovery", args(vault, policy={"name": "acme-replication", "recovery_point_retention_hours": 400,
-                                                                "app_consistent_frequency_minutes": 800}), expect_failure=True)
+    bad_policy = {"name": "acme-replication", "recovery_point_retention_hours": 400, "app_consistent_frequency_minutes": 800}
+    bad = run_module("asr_site_recovery", args(vault, policy=bad_policy), expect_failure=True)
     assert "recovery_point_retention_hours is 400; Azure allows 0 to 360" in bad["msg"]
     assert "app_consistent_frequency_minutes is 800; Azure allows 0 to 720" in bad["msg"]
     # unknown process server
-    ps = run_module("asr_site_recovery", args(vault, vcenter={"name": "vcenter01", "address": "10.0.0.5", "port": 8443,
-                                                                "run_as_account": "acme-dr2", "process_server": "ps-nowhere"}),
-                    expect_failure=True)
+    unknown_ps = {"name": "vcenter01", "address": "10.0.0.5", "port": 8443, "run_as_account": "acme-dr2",
+                  "process_server": "ps-nowhere"}
+    ps = run_module("asr_site_recovery", args(vault, vcenter=unknown_ps), expect_failure=True)
     assert ps["error_code"] == "ProcessServerNotFound" and "cs-acme (10.0.0.10)" in ps["msg"]
     assert vault.writes() == []
 

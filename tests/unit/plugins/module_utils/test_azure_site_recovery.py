@@ -90,9 +90,8 @@ def test_plan_order_and_idempotency():
     raw["policies"] = [{"name": "pol", "id": f"{SUB}/replicationPolicies/pol", "properties": {"providerSpecificDetails": {
         "instanceType": "InMageAzureV2", "recoveryPointThresholdInMinutes": 60, "recoveryPointHistory": 1440,
         "appConsistentFrequencyInMinutes": 120, "crashConsistentFrequencyInMinutes": 5}}}]
-    raw["mappings"] = [{"name": "m", "id": f"{SUB.lower()}/replicationfabrics/cs1/replicationprotectioncontainers/cloud_1/"
-                                            "replicationProtectionContainerMappings/m",
-                        "properties": {"policyId": f"{SUB}/replicationPolicies/pol"}}]
+    mapping_id = f"{SUB.lower()}/replicationfabrics/cs1/replicationprotectioncontainers/cloud_1/replicationProtectionContainerMappings/m"
+    raw["mappings"] = [{"name": "m", "id": mapping_id, "properties": {"policyId": f"{SUB}/replicationPolicies/pol"}}]
     assert plan_site_recovery(DESIRED, vault_view(raw))["changes"] == []
 
 
