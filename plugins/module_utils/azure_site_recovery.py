@@ -756,8 +756,40 @@ class SiteRecoveryWriter:
         self.done = []
 
     def _wait(self, doing, begin, *args):
-        poller = self.session.call(doing, begin, self.rg, self.vault, *args)
-        return self.session.call(doing, poller.result)
+        """Start a write and wait for its job; a failed job's own errors (``replicationJobs/{job}``) join the message."""
+        job = {}
+
+        def remember_job(response):
+            # Location: {resource}/operationresults/{job} (Az PowerShell takes the job name from it too)
+            location = response.http_response.headers.get("Location")
+            if location and "name" not in job:
+                job["name"] = location.split("?")[0].rstrip("/").rsplit("/", maxsplit=1)[-1]
+        poller = self.session.call(doing, begin, self.rg, self.vault, *args, raw_response_hook=remember_job)
+        try:
+            return self.session.call(doing, poller.result)
+        except AzureApiError as exc:
+            errors = self._job_errors(job.get("name"))
+            if not errors:
+                raise
+            raise AzureApiError(f"{exc.message} (job {job['name']}: {errors})", code=exc.code, status=exc.status,
+                                detail=exc.detail) from exc
+
+    def _job_errors(self, name) -> str:
+        if not name:
+            return ""
+        try:
+            found = _wire(self.session.call(f"reading job {name}", self.session.site_recovery.replication_jobs.get,
+                                            self.rg, self.vault, name))
+        except AzureApiError:
+            return ""
+        out = []
+        for error in props(found).get("errors") or []:
+            for detail in (error.get("serviceErrorDetails"), error.get("providerErrorDetails")):
+                if detail:
+                    code = detail.get("code") or detail.get("errorCode")
+                    message = detail.get("message") or detail.get("errorMessage")
+                    out.append(f"{code}: {message}" if code else str(message))
+        return "; ".join(out)
 
     def apply(self, changes: list) -> None:
         for change in changes:

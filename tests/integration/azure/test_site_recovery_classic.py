@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AzureApiError, AzureSession
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import SiteRecoveryWriter
 from tests.support.modules import run_module
 
 pytestmark = pytest.mark.arm
@@ -226,3 +228,20 @@ def test_interrupted_offboarding_converges_on_rerun(vault):
     assert len(vault.writes()) == 3
     assert vault.site_recovery_state(RG, VAULT) == {"fabrics": {}, "policies": {},
                                                     "jobs": vault.site_recovery_state(RG, VAULT)["jobs"]}
+
+
+def test_out_of_range_policy_sent_anyway_fails_in_the_job_and_the_job_error_is_read(vault):
+    """Why the module validates first: Azure takes the request (202) and the job fails afterwards (code 150261)."""
+    session = AzureSession(dict(vault.module_args(), auth_source="msi"))
+    try:
+        writer = SiteRecoveryWriter(session, RG, VAULT)
+        settings = {"provider": "InMageAzureV2", "rpo_threshold_minutes": 60, "recovery_point_retention_hours": 400,
+                    "app_consistent_frequency_minutes": 120, "crash_consistent_frequency_minutes": 5}
+        with pytest.raises(AzureApiError) as raised:
+            writer.apply([{"action": "create_policy", "policy": "too-long", "settings": settings}])
+    finally:
+        session.close()
+    assert [w["method"] for w in vault.writes()] == ["PUT"]
+    assert "150261" in raised.value.message and "recoveryPointHistory" in raised.value.message
+    assert "(job " in raised.value.message
+    assert vault.site_recovery_state(RG, VAULT)["jobs"] == [{"kind": "policy_create", "target": "too-long", "state": "Failed"}]
