@@ -46,6 +46,12 @@ except ImportError:
     AZURE_IMPORT_ERROR = traceback.format_exc()
     AzureError = ClientAuthenticationError = ServiceRequestError = Exception
 
+SITE_RECOVERY_IMPORT_ERROR = None
+try:  # only the Site Recovery modules need it (module_utils/azure_site_recovery.py checks this)
+    from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
+except ImportError:
+    SITE_RECOVERY_IMPORT_ERROR = traceback.format_exc()
+
 AZURE_REQUIREMENTS = "azure-identity, azure-mgmt-resource, azure-mgmt-recoveryservices and azure-mgmt-authorization"
 
 # ARM endpoint, Entra ID authority and ARM token scope per cloud. ARM endpoints and scopes are those of
@@ -345,6 +351,10 @@ class AzureSession:
     @property
     def authorization(self):
         return self._client("authorization", AuthorizationManagementClient)
+
+    @property
+    def site_recovery(self):
+        return self._client("site_recovery", SiteRecoveryManagementClient)
 
     def call(self, doing: str, func, *args, **kwargs):
         """Run an SDK call, converting Azure exceptions into :class:`AzureApiError`."""

@@ -209,3 +209,34 @@ class LocalArmEndpoint:
 
     def issue_token(self, object_id: str | None = None) -> str:
         return self.admin("POST", "tokens", {"object_id": object_id})["access_token"]
+
+    # ------------------------------------------------------------------ Site Recovery (tests/arm/site_recovery.py)
+    def _vault_path(self, resource_group: str, vault: str, subscription_id: str | None = None) -> str:
+        return f"siterecovery/{subscription_id or self.subscription_id}/{quote(resource_group)}/{quote(vault)}"
+
+    def add_fabric(self, resource_group: str, vault: str, name: str, fabric_type: str = "VMware", **details) -> dict:
+        """Register a configuration server (``VMware``) or replication appliance (``InMageRcm``) fabric, as the installer
+        does. ``details``: host_name, ip_address, process_servers [{name, ip_address}], run_as_accounts [names],
+        containers [{name, protectable: [{name, vcenter}]}], vmware_site {name, machines: [{name, vcenter}]}."""
+        return self.admin("POST", self._vault_path(resource_group, vault) + "/fabrics",
+                          dict(details, name=name, type=fabric_type))
+
+    def add_protected_items(self, resource_group: str, vault: str, fabric: str, container: str, items, policy: str | None = None) -> None:
+        """Protect VMs (by name) in a container, as enabling replication in the portal would."""
+        self.admin("POST", self._vault_path(resource_group, vault) + "/protected",
+                   {"fabric": fabric, "container": container, "items": list(items), "policy": policy})
+
+    def site_recovery_state(self, resource_group: str, vault: str) -> dict:
+        """Fabrics (vCenters, containers with mappings and protected items), policies and jobs of a vault."""
+        return self.admin("GET", self._vault_path(resource_group, vault))
+
+    def set_vault_provisioning_state(self, resource_group: str, vault: str, state: str) -> None:
+        self.admin("POST", self._vault_path(resource_group, vault) + "/state", {"provisioning_state": state})
+
+    def set_subscription_state(self, state: str, subscription_id: str | None = None) -> None:
+        """Enabled, Warned, PastDue, Disabled or Deleted (``GET /subscriptions/{id}`` answers it)."""
+        self.admin("POST", f"siterecovery/subscriptions/{subscription_id or self.subscription_id}/state", {"state": state})
+
+    def fail_site_recovery_jobs(self, **counts: int) -> None:
+        """Make the next N jobs of a kind fail (policy_delete=1, vcenter_create=1, mapping_remove=1, ...)."""
+        self.admin("POST", "siterecovery/config", {"fail_jobs": counts})

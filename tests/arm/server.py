@@ -1300,6 +1300,8 @@ def main(argv=None) -> int:
 
 
 from tests.arm import preflight_routes  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import,cyclic-import
+# Site Recovery and Microsoft.OffAzure routes (matched before the routes above).
+from tests.arm import site_recovery  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import,cyclic-import
 
 if __name__ == "__main__":
     sys.exit(main())
