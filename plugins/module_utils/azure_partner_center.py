@@ -28,7 +28,7 @@ import traceback
 import uuid
 from urllib.parse import quote
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
     AZURE_IMPORT_ERROR, AzureApiError, AzureError, api_error, build_credential, is_guid, resolve_cloud,
@@ -80,6 +80,11 @@ SUBSCRIPTION_NAME_FORBIDDEN = set("<>;|")
 # ---------------------------------------------------------------------------------------------------------------------
 # Connection
 # ---------------------------------------------------------------------------------------------------------------------
+def require_partner_center(module) -> None:
+    if PIPELINE_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("azure-identity and azure-core"), exception=PIPELINE_IMPORT_ERROR)
+
+
 def partner_center_argument_spec() -> dict:
     """Connection options of the Partner Center / Graph modules (doc fragment ``tenantdr.asr.partner_center``)."""
     return dict(

@@ -1301,3 +1301,6 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+from tests.arm import subscription_alias  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
