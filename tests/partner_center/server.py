@@ -97,7 +97,7 @@ class FakePartnerCenter:
         self.customers = {}                     # id -> record
         self.other_partner_domains = set()      # domains of customers of other partners
         self.replays = {}                       # (MS-RequestId, method, path) -> (status, body)
-        self.throttle = {"count": 0, "retry_after": 1}
+        self.throttle = {"count": 0, "retry_after": 1, "method": None}  # next `count` requests (of `method`) get 429
         self.drop_checkout_response = 0
         self.plan_subscription_delay = 0        # list reads before a new plan subscription shows up
         self.relationships = {}
@@ -654,7 +654,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send(method, status, body, response_headers)
 
     def _dispatch(self, fake, method, path, query, headers, raw):
-        if fake.throttle["count"] > 0:
+        if fake.throttle["count"] > 0 and fake.throttle.get("method") in (None, method):
             fake.throttle["count"] -= 1
             graph = path.startswith(GRAPH_PREFIX)
             error = graph_error(429, "TooManyRequests", "Too many requests.") if graph else pc_error(
