@@ -147,7 +147,7 @@ def test_repeated_request_id_replays_the_first_answer(pc, tmp_path):
 def test_interrupted_checkout_converges_without_a_second_order(pc, tmp_path):
     customer_id = make_customer(pc, tmp_path)
     plan_args = dict(pc.module_args(pc.app), customer_id=customer_id)
-    pc.configure(drop_checkout_response=1, plan_subscription_delay=2)
+    pc.configure(drop_checkout_response=1, plan_subscription_delay=1)
     failed = run_module("csp_azure_plan", plan_args, expect_failure=True)
     assert failed["msg"].startswith("Checking out the Azure plan cart failed")
     pc.reset_log()
