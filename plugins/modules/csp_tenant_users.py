@@ -112,11 +112,29 @@ users:
       description: Whether this collection created the user (its initial password is in O(secrets_path)).
       type: bool
   sample: [{"user_principal_name": "dr.operator@contosodr.onmicrosoft.com", "id": "6f1b3c1e-...", "created_by_collection": true}]
+principals:
+  description: The users with an object id as M(tenantdr.asr.asr_tenant_access) takes them (C(object_id), C(type=User)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"object_id": "6f1b3c1e-4a6d-4c4e-9d3c-2f6e8a1b0c11", "type": "User"}]
 changes:
   description: What was (in check mode, would be) created or removed.
   returned: always
   type: list
   elements: str
+found:
+  description: The listed users that existed before the run (user principal name, object id, created by this collection).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"user_principal_name": "dr.operator@contosodr.onmicrosoft.com", "id": "6f1b3c1e-...", "created_by_collection": true}]
+created_principals:
+  description: RV(found) users this collection created, as M(tenantdr.asr.asr_tenant_access) takes them (offboarding).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"object_id": "6f1b3c1e-4a6d-4c4e-9d3c-2f6e8a1b0c11", "type": "User"}]
 kept:
   description: Users O(state=absent) left alone because this collection did not create them.
   returned: always
@@ -161,6 +179,10 @@ def main():
         plan = plan_users(params["state"], params["users"], current, created_before)
         by_upn = {(u.get("userPrincipalName") or "").lower(): u for u in current}
         before = sorted(u["user_principal_name"] for u in params["users"] if u["user_principal_name"].lower() in by_upn)
+        own = {k.lower() for k in created_before}
+        found = [{"user_principal_name": u["user_principal_name"], "id": by_upn[u["user_principal_name"].lower()].get("id"),
+                  "created_by_collection": u["user_principal_name"].lower() in own}
+                 for u in params["users"] if u["user_principal_name"].lower() in by_upn]
         wanted = {u["user_principal_name"].lower(): u for u in params["users"]}
         for change in plan:
             upn = change["user_principal_name"]
@@ -199,7 +221,10 @@ def main():
              for u in params["users"] if u["user_principal_name"].lower() in by_upn]
     for note in kept:
         module.warn(note)
-    result = {"changed": bool(changes), "changes": changes, "users": users, "kept": kept}
+    principals = [{"object_id": u["id"], "type": "User"} for u in users if u["id"]]
+    result = {"changed": bool(changes), "changes": changes, "users": users, "principals": principals, "found": found,
+              "created_principals": [{"object_id": f["id"], "type": "User"} for f in found if f["created_by_collection"] and f["id"]],
+              "kept": kept}
     if module._diff:
         result["diff"] = {"before": {"users": before}, "after": {"users": sorted(u["user_principal_name"] for u in users)}}
     module.exit_json(**result)
