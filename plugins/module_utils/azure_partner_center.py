@@ -626,7 +626,7 @@ def new_password(length: int = 20) -> str:
     import string  # pylint: disable=import-outside-toplevel
     alphabet = string.ascii_letters + string.digits + "!#%+-=?@_"
     while True:
-        value = "".join(secrets.choice(alphabet) for _ in range(length))
+        value = "".join(secrets.choice(alphabet) for _index in range(length))
         if (any(c.islower() for c in value) and any(c.isupper() for c in value) and any(c.isdigit() for c in value)
                 and any(not c.isalnum() for c in value)):
             return value

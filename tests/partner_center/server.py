@@ -228,7 +228,7 @@ def create_customer(fake: FakePartnerCenter, req, **_):
     if verdict["status"] not in ("Verified", "VerifiedShippable"):
         raise pc_error(400, 60067, "InvalidAddress", verdict["validationMessage"] or "Address is not valid.")  # code not verified
     tenant_id = str(uuid.uuid4())
-    prefix = domain.split(".")[0]
+    prefix = domain.split(".", maxsplit=1)[0]
     customer = {
         "id": tenant_id, "commerceId": str(uuid.uuid4()),
         "companyProfile": {"tenantId": tenant_id, "domain": domain, "companyName": company.get("companyName"),
@@ -750,4 +750,3 @@ class LocalPartnerCenterServer:
         self.httpd.server_close()
         if self._thread:
             self._thread.join(timeout=5)
-

@@ -132,7 +132,7 @@ def test_repeated_request_id_replays_the_first_answer(pc, tmp_path):
     body = json.dumps({"userPrincipalName": "b@contosodr.onmicrosoft.com", "displayName": "B", "firstName": "B",
                        "lastName": "B", "usageLocation": "US", "passwordProfile": {"password": "Xy7!abcdefgh"}})
     answers = []
-    for _ in range(2):
+    for _attempt in range(2):
         conn = http.client.HTTPSConnection("127.0.0.1", pc.port, context=ssl.create_default_context(cafile=pc.arm.ca_bundle))
         conn.request("POST", f"/v1/customers/{customer_id}/users", body=body, headers={
             "Authorization": f"Bearer {token}", "MS-RequestId": "0b0e4a86-7b3f-4f53-9b8e-1c2d3e4f5a6b",
