@@ -62,6 +62,8 @@ options:
     type: str
     choices: [Production, DevTest]
     default: Production
+requirements:
+  - azure-mgmt-subscription >= 3.1.0
 notes:
   - O(subscription_id) is not used (the subscription does not exist yet).
   - Needs the Admin Agent role in the partner tenant (or an owner of the billing account); see learn

@@ -138,3 +138,20 @@ def test_secrets_file_mode_and_merge(tmp_path):
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
     with open(path, encoding="utf-8") as handle:
         assert json.load(handle) == {"customer_admin": {"password": "p1"}, "users": {"u@x": {"initial_password": "p2"}}}
+
+
+def test_awx_credential_type_injects_what_the_options_fall_back_to():
+    import yaml  # pylint: disable=import-outside-toplevel
+    from ansible_collections.tenantdr.asr.plugins.module_utils.azure_partner_center import (  # pylint: disable=import-outside-toplevel
+        partner_center_argument_spec,
+    )
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+    with open(os.path.join(root, "awx", "credential_types", "partner_center.yml"), encoding="utf-8") as handle:
+        injected = set(yaml.safe_load(handle)["injectors"]["env"])
+    fallbacks = {name for option in partner_center_argument_spec().values() for name in (option.get("fallback") or (None, []))[1]}
+    assert injected == {"PARTNER_CENTER_TENANT", "PARTNER_CENTER_CLIENT_ID", "PARTNER_CENTER_SECRET",
+                        "PARTNER_CENTER_CERTIFICATE_PATH", "PARTNER_CENTER_URL", "MICROSOFT_GRAPH_URL"}
+    assert injected <= fallbacks
+    spec = partner_center_argument_spec()
+    assert spec["partner_secret"]["no_log"] is True and spec["partner_certificate_password"]["no_log"] is True
+    assert spec["validate_certs"]["default"] is True
