@@ -8,10 +8,9 @@ in-process local ARM endpoint, over HTTPS only:
 """
 from __future__ import annotations
 
-import http.client
-import json
 import secrets
-import ssl
+
+from tests.arm.controller import LocalArmEndpoint
 
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 READ_ONLY_POSTS = ("/v1/validations/address", "/v1.0/directoryObjects/getByIds")
@@ -66,19 +65,13 @@ class LocalPartnerCenterEndpoint:
                 "PARTNER_CENTER_SECRET": app["secret"], "PARTNER_CENTER_URL": self.base_url,
                 "MICROSOFT_GRAPH_URL": self.base_url}
 
+    @property
+    def ca_bundle(self) -> str:
+        return self.arm.ca_bundle
+
     def admin(self, method: str, action: str, body: dict | None = None) -> dict:
-        context = ssl.create_default_context(cafile=self.arm.ca_bundle)
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=context, timeout=30)
-        try:
-            conn.request(method, "/_admin/" + action, body=json.dumps(body or {}).encode(),
-                         headers={"Content-Type": "application/json"})
-            response = conn.getresponse()
-            data = json.loads(response.read() or b"{}")
-            if response.status != 200:
-                raise RuntimeError(f"admin {action} failed: {response.status} {data}")
-            return data
-        finally:
-            conn.close()
+        """The test switches under ``/_admin/`` (the ARM endpoint controller's client, pointed at this port)."""
+        return LocalArmEndpoint.admin(self, method, action, body)  # type: ignore[arg-type]
 
     def state(self) -> dict:
         return self.admin("GET", "state")

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import http.server
 import json
 import re
 import secrets
@@ -34,6 +33,8 @@ import ssl
 import threading
 import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.arm import server as arm_http
 
 PLAN_PRODUCT, PLAN_SKU, PLAN_AVAILABILITY = "DZH318Z0BPS6", "0001", "DZH318Z0BMGV"
 PLAN_CATALOG_ITEM = f"{PLAN_PRODUCT}:{PLAN_SKU}:{PLAN_AVAILABILITY}"
@@ -588,35 +589,10 @@ def dump_state(fake: FakePartnerCenter) -> dict:
 # ---------------------------------------------------------------------------------------------------------------------
 # HTTP plumbing
 # ---------------------------------------------------------------------------------------------------------------------
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(arm_http.Handler):
+    """The ARM endpoint's HTTP plumbing (TLS handshake, verbs) with Partner Center / Graph dispatch and answers."""
+
     server_version = "LocalPartnerCenter/1.0"
-
-    def setup(self):
-        super().setup()
-        if isinstance(self.request, ssl.SSLSocket):
-            try:
-                self.request.do_handshake()
-            except (ssl.SSLError, OSError):
-                self.close_connection = True
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-    def do_GET(self):  # pylint: disable=invalid-name
-        self._handle("GET")
-
-    def do_HEAD(self):  # pylint: disable=invalid-name
-        self._handle("HEAD")
-
-    def do_POST(self):  # pylint: disable=invalid-name
-        self._handle("POST")
-
-    def do_PATCH(self):  # pylint: disable=invalid-name
-        self._handle("PATCH")
-
-    def do_DELETE(self):  # pylint: disable=invalid-name
-        self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
         fake: FakePartnerCenter = self.server.fake
@@ -651,7 +627,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if not path.startswith("/_admin/"):
                     fake.log.append({"method": method, "path": path, "status": status,
                                      "request_id": headers.get("ms-requestid"), "correlation_id": headers.get("ms-correlationid")})
-        self._send(method, status, body, response_headers)
+        self._reply(method, status, body, response_headers)
 
     def _dispatch(self, fake, method, path, query, headers, raw):
         if fake.throttle["count"] > 0 and fake.throttle.get("method") in (None, method):
@@ -705,7 +681,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise graph_error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
             raise pc_error(401, 401, "Unauthorized", "The access token is missing, invalid or expired.")
 
-    def _send(self, method: str, status: int, body, headers: dict) -> None:
+    def _reply(self, method: str, status: int, body, headers: dict) -> None:
         data = b"" if body is None else json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -717,36 +693,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class LocalPartnerCenterServer:
+class LocalPartnerCenterServer(arm_http.LocalArmServer):
     """HTTPS server around a :class:`FakePartnerCenter`, sharing an in-process ARM endpoint's fake and certificate."""
 
-    def __init__(self, arm_server, port: int = 0):
+    def __init__(self, arm_server, port: int = 0):  # pylint: disable=super-init-not-called
+        # start()/stop() are the ARM server's; the state (fake, certificate) comes from the running ARM server.
+        self._tmp = None
         self.fake = FakePartnerCenter(arm_server.fake)
         cert_file = f"{arm_server.state_dir}/arm-server.pem"
         key_file = f"{arm_server.state_dir}/arm-server.key"
         self.ca_bundle = arm_server.ca_bundle
-        self.httpd = _Server(("127.0.0.1", port), Handler)
+        self.httpd = arm_http._Server(("127.0.0.1", port), Handler)  # pylint: disable=protected-access
         self.httpd.fake = self.fake
+        self.httpd.verbose = False
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_file, key_file)
         self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True, do_handshake_on_connect=False)
         self.port = self.httpd.server_address[1]
         self.base_url = f"https://127.0.0.1:{self.port}"
         self._thread = None
-
-    def start(self) -> "LocalPartnerCenterServer":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="local-partner-center", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
