@@ -110,6 +110,12 @@ options:
       date:
         description: Date the signer accepted (YYYY-MM-DD).
         type: str
+  lookup_only:
+    description:
+      - Only find the customer by O(domain) (offboarding, reports); nothing is validated, created or recorded, and a
+        missing customer is not an error (RV(customer) then has a null C(id)).
+    type: bool
+    default: false
   secrets_path:
     description:
       - JSON file on the managed node (the controller for tenant hosts with a local connection) that receives the
@@ -219,6 +225,7 @@ def argument_spec() -> dict:
             first_name=dict(type="str"), last_name=dict(type="str"), email=dict(type="str"),
             phone_number=dict(type="str"), date=dict(type="str"))),
         secrets_path=dict(type="path", no_log=False),
+        lookup_only=dict(type="bool", default=False),
     )
     return spec
 
@@ -247,6 +254,11 @@ def main():
         pc = session.partner_center
         customer = pc.find_customer(domain)
         before = customer_view(customer) if customer else None
+        if params["lookup_only"]:
+            mca = bool(customer and pc.agreements(customer["id"]))
+            view = customer_view(customer) if customer else {"id": None, "tenant_id": None, "domain": domain,
+                                                             "company_name": None, "relationship": None}
+            module.exit_json(changed=False, changes=[], customer=view, mca_accepted=mca)
         if customer is None:
             if pc.domain_taken(domain):
                 module.fail_json(msg=f"domain {domain} already belongs to a customer of another partner (Partner Center "

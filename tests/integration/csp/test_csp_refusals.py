@@ -201,3 +201,8 @@ def test_tenant_access_without_graph_behaves_as_before(arm):
     result = run_module("asr_tenant_access", dict(arm.module_args(), principals=[
         {"object_id": "6f1b3c1e-4a6d-4c4e-9d3c-2f6e8a1b0c11"}]))
     assert result["changed"] is True and result["principals_verified"] is False
+
+
+def test_lookup_only_finds_nothing_without_failing(pc):
+    result = run_module("csp_customer", dict(pc.module_args(pc.app), domain="nobodyhere.onmicrosoft.com", lookup_only=True))
+    assert result["changed"] is False and result["customer"]["id"] is None and pc.writes() == []
