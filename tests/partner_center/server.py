@@ -30,7 +30,6 @@ import json
 import re
 import secrets
 import ssl
-import threading
 import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
 
