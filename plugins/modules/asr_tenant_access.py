@@ -82,6 +82,13 @@ options:
     type: str
     choices: [auto, always, never]
     default: auto
+  principal_wait:
+    description:
+      - With O(verify_principals), how many seconds to keep looking for principals Graph does not find yet (a user
+        created moments ago, for example by M(tenantdr.asr.csp_tenant_users), takes a while to replicate) before the
+        run is refused.
+    type: float
+    default: 30
   graph_url:
     description:
       - Microsoft Graph endpoint for O(verify_principals); default is the cloud's (C(https://graph.microsoft.com) for
@@ -189,6 +196,8 @@ changes:
       6f1b3c1e-4a6d-4c4e-9d3c-2f6e8a1b0c11 (assignment 3f1c0a44-2c47-5e0e-9b0c-8f6f2f7f6d10)
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
@@ -212,6 +221,7 @@ def argument_spec() -> dict:
         state=dict(type="str", default="present", choices=["present", "absent"]),
         verify_principals=dict(type="str", default="auto", choices=list(VERIFY_PRINCIPALS)),
         graph_url=dict(type="str", fallback=(env_fallback, ["MICROSOFT_GRAPH_URL"])),
+        principal_wait=dict(type="float", default=30.0),
     )
     return spec
 
@@ -232,8 +242,14 @@ def verify_principals(module, session: AzureSession, params: dict) -> bool:
         GraphClient, principal_type_problems,
     )
     client = GraphClient(endpoint[0], session.credential, endpoint[1])
+    ids = [p["object_id"] for p in params["principals"]]
+    waited, wait = 0.0, max(0.0, params.get("principal_wait") or 0.0)
     try:
-        found = client.object_types([p["object_id"] for p in params["principals"]])
+        found = client.object_types(ids)
+        while waited < wait and any(oid.lower() not in found for oid in ids):
+            time.sleep(5.0)
+            waited += 5.0
+            found.update(client.object_types([oid for oid in ids if oid.lower() not in found]))
     except AzureApiError as exc:
         if mode == "always" or (exc.status is not None and exc.status not in (401, 403)):
             module.fail_json(msg=f"Checking the principals in Microsoft Graph failed: {exc.message}", error_code=exc.code,

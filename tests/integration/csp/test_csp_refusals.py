@@ -187,7 +187,7 @@ def test_tenant_access_refuses_unknown_and_mistyped_principals(pc, arm):
     user = pc.add_directory_object("#microsoft.graph.user", "DR Operator")
     group = pc.add_group("DR operators")
     unknown = "9a1e4c7d-2b3f-4e5a-8c6d-7e8f9a0b1c2d"
-    base = dict(arm.module_args(), graph_url=pc.base_url)
+    base = dict(arm.module_args(), graph_url=pc.base_url, principal_wait=0)
     msg = refused(pc, arm, "asr_tenant_access", dict(base, principals=[
         {"object_id": user, "type": "User"}, {"object_id": group, "type": "User"}, {"object_id": unknown, "type": "User"}]))
     assert f"principals[1] {group} is a Group in the directory, not a User: set type: Group" in msg
