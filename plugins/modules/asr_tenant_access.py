@@ -204,8 +204,8 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
     AzureApiError, AzureSession, azure_argument_spec, require_azure, resource_group_missing, to_wire, validate_connection,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_access import (
-    PRINCIPAL_TYPES, VERIFY_PRINCIPALS, AccessPlanError, assignment_name, graph_endpoint_for, assignment_view, describe_access_change, plan_access, resolve_role,
-    role_definition_id, same_triple, scope_for, validate_access_params,
+    PRINCIPAL_TYPES, VERIFY_PRINCIPALS, AccessPlanError, assignment_name, assignment_view, describe_access_change,
+    graph_endpoint_for, plan_access, resolve_role, role_definition_id, same_triple, scope_for, validate_access_params,
 )
 
 

@@ -23,8 +23,8 @@ def playbook(lab, name):
     proc = subprocess.run(["ansible-playbook", name], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-6000:]
-    return proc.stdout, {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", re.search(r"^umbrella\s+:\s+(ok=.*)$",
-                                                                                       proc.stdout, re.M).group(1))}
+    counters = re.search(r"^umbrella\s+:\s+(ok=.*)$", proc.stdout, re.M).group(1)
+    return proc.stdout, {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
 
 
 def test_sample_csp_tenant_from_nothing_then_rerun(tmp_path):
