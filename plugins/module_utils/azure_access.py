@@ -159,3 +159,24 @@ def describe_access_change(change: dict, role_display: str, scope: str) -> str:
     preposition = "to" if change["action"] == "create" else "from"
     return (f"{verb} role {role_display} on {scope} {preposition} {change.get('principal_type') or 'principal'} "
             f"{change['principal_id']} (assignment {change['name']})")
+
+
+# Microsoft Graph per built-in cloud (learn "Microsoft Graph national cloud deployments"): endpoint and token scope.
+GRAPH_ENDPOINTS = {
+    "AzureCloud": ("https://graph.microsoft.com", "https://graph.microsoft.com/.default"),
+    "AzureUSGovernment": ("https://graph.microsoft.us", "https://graph.microsoft.us/.default"),
+    "AzureChinaCloud": ("https://microsoftgraph.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn/.default"),
+}
+VERIFY_PRINCIPALS = ("auto", "always", "never")
+
+
+def graph_endpoint_for(cloud_name: str, graph_url: str | None):
+    """``(url, scope)`` of Microsoft Graph for the principal check, or None when it is not known (a custom cloud
+    without ``graph_url``). An explicit ``graph_url`` wins; its token scope is the public cloud's unless the URL is
+    one of the national clouds'."""
+    if graph_url:
+        for url, scope in GRAPH_ENDPOINTS.values():
+            if graph_url.rstrip("/").lower() == url:
+                return url, scope
+        return graph_url.rstrip("/"), GRAPH_ENDPOINTS["AzureCloud"][1]
+    return GRAPH_ENDPOINTS.get(cloud_name)

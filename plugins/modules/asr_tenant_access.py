@@ -12,7 +12,9 @@ description:
   - Ensures Azure role assignments (default V(Contributor)) for the given principals on the tenant's subscription or on
     one of its resource groups (seed guide "Multi-tenant support in Azure Site Recovery", step 5 - "Access control (IAM)
     > Add").
-  - Principals are given by Entra ID object id and type; the module does not look names up in Microsoft Graph.
+  - Principals are given by Entra ID object id and type. Where Microsoft Graph is reachable (O(verify_principals)), each
+    principal is looked up first (C(directoryObjects/getByIds)) and the run is refused, before any assignment is
+    written, when one does not exist or has another type than the one given, naming it.
   - Idempotent with deterministic assignment names (a UUID derived from scope, role and principal), so a re-run finds
     its own assignments by name; an assignment of the same role to the same principal at the same scope made elsewhere
     (another name) is recognised too, and ARM's 409 C(RoleAssignmentExists) is treated as "already there".
@@ -70,6 +72,29 @@ options:
         custom roles included. The role definition is checked to exist before any change.
     type: str
     default: Contributor
+  verify_principals:
+    description:
+      - V(auto) - look the principals up in Microsoft Graph when its endpoint is known (a built-in cloud, or
+        O(graph_url)); when Graph cannot be reached or the sign-in may not read the directory, warn and go on.
+      - V(always) - the same, but a Graph that cannot be reached fails the run.
+      - V(never) - no look-up (principals are trusted as given).
+      - Needs the Graph permission to read directory objects (for example C(Directory.Read.All)).
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  principal_wait:
+    description:
+      - With O(verify_principals), how many seconds to keep looking for principals Graph does not find yet (a user
+        created moments ago, for example by M(tenantdr.asr.csp_tenant_users), takes a while to replicate) before the
+        run is refused.
+    type: float
+    default: 30
+  graph_url:
+    description:
+      - Microsoft Graph endpoint for O(verify_principals); default is the cloud's (C(https://graph.microsoft.com) for
+        V(AzureCloud)). Needed for a custom O(cloud_environment) URL.
+      - Falls back to E(MICROSOFT_GRAPH_URL).
+    type: str
   state:
     description:
       - V(present) creates the missing assignments; V(absent) removes the described ones.
@@ -156,6 +181,10 @@ assignments:
       role_definition_id: >-
         /subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c
       role: Contributor
+principals_verified:
+  description: Whether the principals were checked in Microsoft Graph (exist, with the type given) before any change.
+  returned: always
+  type: bool
 changes:
   description: What was (in check mode, would be) created or removed.
   returned: always
@@ -167,14 +196,16 @@ changes:
       6f1b3c1e-4a6d-4c4e-9d3c-2f6e8a1b0c11 (assignment 3f1c0a44-2c47-5e0e-9b0c-8f6f2f7f6d10)
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import time
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
     AzureApiError, AzureSession, azure_argument_spec, require_azure, resource_group_missing, to_wire, validate_connection,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_access import (
-    PRINCIPAL_TYPES, AccessPlanError, assignment_name, assignment_view, describe_access_change, plan_access, resolve_role,
-    role_definition_id, same_triple, scope_for, validate_access_params,
+    PRINCIPAL_TYPES, VERIFY_PRINCIPALS, AccessPlanError, assignment_name, assignment_view, describe_access_change,
+    graph_endpoint_for, plan_access, resolve_role, role_definition_id, same_triple, scope_for, validate_access_params,
 )
 
 
@@ -188,8 +219,50 @@ def argument_spec() -> dict:
         )),
         role=dict(type="str", default="Contributor"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
+        verify_principals=dict(type="str", default="auto", choices=list(VERIFY_PRINCIPALS)),
+        graph_url=dict(type="str", fallback=(env_fallback, ["MICROSOFT_GRAPH_URL"])),
+        principal_wait=dict(type="float", default=30.0),
     )
     return spec
+
+
+def verify_principals(module, session: AzureSession, params: dict) -> bool:
+    """Look the principals up in Microsoft Graph; fail the module on a missing or mistyped one. True when checked."""
+    mode = params.get("verify_principals") or "auto"
+    if mode == "never" or params.get("state") == "absent":
+        return False
+    endpoint = graph_endpoint_for(session.cloud.name, params.get("graph_url"))
+    if endpoint is None:
+        if mode == "always":
+            module.fail_json(msg=f"verify_principals=always, but the Microsoft Graph endpoint of cloud {session.cloud.name} "
+                                 "is not known: set graph_url")
+        return False
+    # Imported here: only this check needs the Graph client.
+    from ansible_collections.tenantdr.asr.plugins.module_utils.azure_graph import (  # pylint: disable=import-outside-toplevel
+        GraphClient, principal_type_problems,
+    )
+    client = GraphClient(endpoint[0], session.credential, endpoint[1])
+    ids = [p["object_id"] for p in params["principals"]]
+    waited, wait = 0.0, max(0.0, params.get("principal_wait") or 0.0)
+    try:
+        found = client.object_types(ids)
+        while waited < wait and any(oid.lower() not in found for oid in ids):
+            time.sleep(5.0)
+            waited += 5.0
+            found.update(client.object_types([oid for oid in ids if oid.lower() not in found]))
+    except AzureApiError as exc:
+        if mode == "always" or (exc.status is not None and exc.status not in (401, 403)):
+            module.fail_json(msg=f"Checking the principals in Microsoft Graph failed: {exc.message}", error_code=exc.code,
+                             status_code=exc.status)
+        module.warn(f"principals not checked in Microsoft Graph ({exc.message}); assignments are written as given")
+        return False
+    finally:
+        client.close()
+    problems = principal_type_problems(params["principals"], found)
+    if problems:
+        module.fail_json(msg="Refusing to assign the role, nothing was written: " + "; ".join(problems), problems=problems,
+                         error_code="PrincipalCheckFailed")
+    return True
 
 
 class AccessRun:
@@ -304,6 +377,7 @@ def main():
     run = None
     try:
         session = AzureSession(params)
+        verified = verify_principals(module, session, params)
         run = AccessRun(session, params)
         current = run.read()
         changes = plan_access(params["state"], run.scope, run.role_guid, params["principals"], current)
@@ -325,6 +399,7 @@ def main():
         "scope": run.scope,
         "role_definition_id": run.role_definition_id,
         "assignments": after,
+        "principals_verified": verified,
     }
     if module._diff:
         result["diff"] = {"before": {"assignments": diff_lines(before)}, "after": {"assignments": diff_lines(after)}}

@@ -1305,3 +1305,6 @@ from tests.arm import site_recovery  # noqa: E402,F401  pylint: disable=wrong-im
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+from tests.arm import subscription_alias  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
