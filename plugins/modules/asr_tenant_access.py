@@ -167,20 +167,19 @@ changes:
       6f1b3c1e-4a6d-4c4e-9d3c-2f6e8a1b0c11 (assignment 3f1c0a44-2c47-5e0e-9b0c-8f6f2f7f6d10)
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
-    AzureApiError, AzureSession, azure_argument_spec, require_azure, resource_group_missing, to_wire, validate_connection,
+    AzureApiError, AzureSession, resource_group_missing, to_wire,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import AzureModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_access import (
     PRINCIPAL_TYPES, AccessPlanError, assignment_name, assignment_view, describe_access_change, plan_access, resolve_role,
     role_definition_id, same_triple, scope_for, validate_access_params,
 )
 
 
-def argument_spec() -> dict:
-    spec = azure_argument_spec()
-    spec.update(
+def access_options() -> dict:
+    """The module's own options (the Azure connection options come from the module base)."""
+    return dict(
         resource_group=dict(type="str"),
         principals=dict(type="list", elements="dict", required=True, options=dict(
             object_id=dict(type="str", required=True),
@@ -189,7 +188,6 @@ def argument_spec() -> dict:
         role=dict(type="str", default="Contributor"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
-    return spec
 
 
 class AccessRun:
@@ -292,43 +290,42 @@ def diff_lines(assignments: list) -> list:
     return sorted(f"{a['role']} on {a['scope']} for {a.get('principal_type') or 'principal'} {a['principal_id']}" for a in assignments)
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    require_azure(module)
-    params = module.params
-    problems = validate_connection(params) + validate_access_params(params)
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
+class TenantAccessModule(AzureModuleBase):
+    """asr_tenant_access on the shared Azure module base (options, checks, session, error mapping)."""
 
-    session = None
-    run = None
-    try:
-        session = AzureSession(params)
-        run = AccessRun(session, params)
+    plan_errors = (AccessPlanError,)
+
+    def module_options(self) -> dict:
+        return access_options()
+
+    def validate(self) -> list:
+        return validate_access_params(self.params)
+
+    def run(self) -> dict:
+        module, params = self.module, self.params
+        run = AccessRun(self.session, params)
+        self.done = run.done
         current = run.read()
         changes = plan_access(params["state"], run.scope, run.role_guid, params["principals"], current)
         if not module.check_mode:
             changes = run.apply(changes)
-    except AccessPlanError as exc:
-        module.fail_json(msg=exc.message, error_code=exc.code)
-    except AzureApiError as exc:
-        module.fail_json(changed=bool(run and run.done), changes=run.done if run else [], **exc.fail_args())
-    finally:
-        if session is not None:
-            session.close()
 
-    before = run.final_assignments(current, [])
-    after = run.final_assignments(current, changes)
-    result = {
-        "changed": bool(changes),
-        "changes": [describe_access_change(c, run.role_display, run.scope) for c in changes],
-        "scope": run.scope,
-        "role_definition_id": run.role_definition_id,
-        "assignments": after,
-    }
-    if module._diff:
-        result["diff"] = {"before": {"assignments": diff_lines(before)}, "after": {"assignments": diff_lines(after)}}
-    module.exit_json(**result)
+        before = run.final_assignments(current, [])
+        after = run.final_assignments(current, changes)
+        result = {
+            "changed": bool(changes),
+            "changes": [describe_access_change(c, run.role_display, run.scope) for c in changes],
+            "scope": run.scope,
+            "role_definition_id": run.role_definition_id,
+            "assignments": after,
+        }
+        if module._diff:
+            result["diff"] = {"before": {"assignments": diff_lines(before)}, "after": {"assignments": diff_lines(after)}}
+        return result
+
+
+def main():
+    TenantAccessModule().execute()
 
 
 if __name__ == "__main__":
