@@ -30,7 +30,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
-    AzureApiError, AzureError, AzureSession, api_error, azure_argument_spec, require_azure, validate_connection,
+    AZURE_IMPORT_ERROR, AzureApiError, AzureError, AzureSession, api_error, azure_argument_spec, require_azure, validate_connection,
 )
 
 
@@ -90,15 +90,16 @@ class AzureModuleBase:
             result = self.run()
         except AzureApiError as exc:
             self.fail(exception=_trace(exc), **exc.fail_args())
-        except AzureError as exc:  # an SDK call made outside session.call
-            self.fail(exception=_trace(exc), **api_error(exc, "calling Azure").fail_args())
         except OSError as exc:
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
             self.fail(msg=f"{exc.strerror or exc}{where}", error_code=type(exc).__name__, exception=_trace(exc))
         except Exception as exc:  # pylint: disable=broad-except
-            if not isinstance(exc, self.plan_errors):
+            if isinstance(exc, self.plan_errors):
+                self.fail(**self.plan_error_args(exc))
+            elif AZURE_IMPORT_ERROR is None and isinstance(exc, AzureError):  # an SDK call made outside session.call
+                self.fail(exception=_trace(exc), **api_error(exc, "calling Azure").fail_args())
+            else:
                 raise
-            self.fail(**self.plan_error_args(exc))
         finally:
             self.close()
         self.module.exit_json(**result)

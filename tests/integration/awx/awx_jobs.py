@@ -89,7 +89,8 @@ def survey_element_errors(element: dict, data: dict) -> list:
             errors.append("'%s' value %s is too large (must be no more than %s)." % (var, value, high))
     elif kind in ("integer", "float"):
         numeric = (int,) if kind == "integer" else (int, float)
-        if type(value) not in numeric:  # pylint: disable=unidiomatic-typecheck  (bool is not an integer answer)
+        # type(), not isinstance(): AWX refuses a boolean where it asks for a number
+        if type(value) not in numeric:  # pylint: disable=unidiomatic-typecheck
             what = "an integer" if kind == "integer" else "a numeric type"
             return ["Value %s for '%s' expected to be %s." % (value, var, what)]
         cast = int if kind == "integer" else float
