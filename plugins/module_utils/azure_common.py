@@ -53,7 +53,6 @@ except ImportError:
 AZURE_REQUIREMENTS = "azure-identity, azure-mgmt-resource, azure-mgmt-recoveryservices and azure-mgmt-authorization"
 
 
-
 def _cloud_table() -> dict:
     """ARM endpoint, Entra ID authority and ARM token scope per built-in cloud, from the SDKs themselves:
     azure-mgmt-core's ``tools.get_arm_endpoints`` (ARM endpoint and scope) and azure-identity's ``AzureAuthorityHosts``.

@@ -105,8 +105,11 @@ def assert_slices_succeeded(jobs):
     return seen
 
 
-@pytest.mark.xfail(strict=False, reason="race fix lands with issue 12 (two slices creating the DR role at once: the loser "
-                                       "fails with AlreadyExists instead of re-reading the role)")
+RACE = ("race fix lands with issue 12 (two slices creating the DR role at once: the loser fails with AlreadyExists "
+        "instead of re-reading the role)")
+
+
+@pytest.mark.xfail(strict=False, reason=RACE)
 def test_01_four_slices_on_a_fresh_vcenter(sim, inventory, tmp_path):
     assert DR_ROLE not in read_state(sim)[0]
     # all four slices race to create the DR role and write their tenants' permissions

@@ -46,8 +46,8 @@ AZURE_KEYS = ("cloud_environment", "subscription_id", "auth_source", "client_id"
 SECRET = "examples-secret"
 LAB_REGION = "westeurope"
 SOVEREIGN_CLOUDS = ("azureusgovernment", "azurechinacloud")
-DR_ROLE_TASK = {"name": "Precondition - the DR role", "tenantdr.asr.vcenter_tenant_role": {"name": "Azure_Site_Recovery",
-                                                                                             "profile": "asr"}}
+DR_ROLE_TASK = {"name": "Precondition - the DR role",
+                "tenantdr.asr.vcenter_tenant_role": {"name": "Azure_Site_Recovery", "profile": "asr"}}
 ONBOARDED = [
     DR_ROLE_TASK,
     {"name": "Precondition - the tenants' plans", "tenantdr.asr.tenant_mapping": {"tenants": "{{ dr_tenants }}"},
