@@ -54,6 +54,36 @@ docs() {
   return $rc
 }
 
+collection_copy() {
+  # A copy of the collection under .../ansible_collections/tenantdr/asr outside the git work tree (as sanity() makes).
+  local root
+  root="$(mktemp -d "${TMPDIR:-/tmp}/tenantdr-copy.XXXXXX")"
+  mkdir -p "$root/ansible_collections/tenantdr/asr"
+  git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$root/ansible_collections/tenantdr/asr"
+  echo "$root"
+}
+
+docs_lint() {
+  # antsibull-docs: module docs, role argument specs and semantic markup (M(), O(), V(), P(...#role) references).
+  local root rc
+  root="$(collection_copy)"
+  (cd "$root/ansible_collections/tenantdr/asr" && ANSIBLE_COLLECTIONS_PATH="$root" antsibull-docs lint-collection-docs --plugin-docs .)
+  rc=$?
+  rm -rf "$root"
+  return $rc
+}
+
+changelog_lint() { antsibull-changelog lint; }
+
+ee_context() {
+  # The execution environment's build context (Containerfile + _build/) from awx/execution-environment.yml. Building
+  # the image needs podman or docker, which CI here does not have; ansible-builder introspect shows what the collection
+  # adds to it (meta/ee-requirements.txt, meta/ee-bindep.txt).
+  rm -rf .build/ee-context
+  ansible-builder create -f awx/execution-environment.yml -c .build/ee-context --output-filename Containerfile &&
+    ansible-builder introspect --sanitize .build/collections
+}
+
 pytests() { python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile; }
 
 lint() { ansible-lint --profile production --offline roles playbooks extensions; }
@@ -64,6 +94,9 @@ molecule_all() {
 
 step sanity sanity
 step ansible-doc docs
+step antsibull-docs docs_lint
+step changelog changelog_lint
+step ee-context ee_context
 step pytest pytests
 # Mutation check (issue 16): one-line defects in plugins/ must make the relevant tests fail (scripts/mutation_check.py).
 step mutation-check python scripts/mutation_check.py

@@ -28,13 +28,17 @@ try:
     from azure.core import PipelineClient
     from azure.core.exceptions import AzureError, ClientAuthenticationError, ServiceRequestError
     from azure.core.rest import HttpRequest
+    from azure.core import AzureClouds
     from azure.identity import (
+        AzureAuthorityHosts,
         AzureCliCredential,
         CertificateCredential,
+        ChainedTokenCredential,
         ClientSecretCredential,
         ManagedIdentityCredential,
         UsernamePasswordCredential,
     )
+    from azure.mgmt.core.tools import get_arm_endpoints
     from azure.mgmt.authorization import AuthorizationManagementClient
     from azure.mgmt.recoveryservices import RecoveryServicesClient
     try:
@@ -54,25 +58,25 @@ except ImportError:
 
 AZURE_REQUIREMENTS = "azure-identity, azure-mgmt-resource, azure-mgmt-recoveryservices and azure-mgmt-authorization"
 
-# ARM endpoint, Entra ID authority and ARM token scope per cloud. ARM endpoints and scopes are those of
-# azure-mgmt-core ``tools.get_arm_endpoints``; authorities are azure-identity's ``AzureAuthorityHosts``.
-AZURE_CLOUDS = {
-    "AzureCloud": {
-        "resource_manager": "https://management.azure.com/",
-        "authority": "https://login.microsoftonline.com",
-        "scope": "https://management.azure.com/.default",
-    },
-    "AzureUSGovernment": {
-        "resource_manager": "https://management.usgovcloudapi.net/",
-        "authority": "https://login.microsoftonline.us",
-        "scope": "https://management.core.usgovcloudapi.net/.default",
-    },
-    "AzureChinaCloud": {
-        "resource_manager": "https://management.chinacloudapi.cn/",
-        "authority": "https://login.chinacloudapi.cn",
-        "scope": "https://management.chinacloudapi.cn/.default",
-    },
-}
+
+def _cloud_table() -> dict:
+    """ARM endpoint, Entra ID authority and ARM token scope per built-in cloud, from the SDKs themselves:
+    azure-mgmt-core's ``tools.get_arm_endpoints`` (ARM endpoint and scope) and azure-identity's ``AzureAuthorityHosts``.
+    Our own part is only the mapping to the names AWX and the Azure CLI use (``AzureCloud``...), which the SDKs lack."""
+    if AZURE_IMPORT_ERROR is not None:
+        return {}
+    table = {}
+    for name, sdk_cloud, authority in (("AzureCloud", AzureClouds.AZURE_PUBLIC_CLOUD, AzureAuthorityHosts.AZURE_PUBLIC_CLOUD),
+                                       ("AzureUSGovernment", AzureClouds.AZURE_US_GOVERNMENT, AzureAuthorityHosts.AZURE_GOVERNMENT),
+                                       ("AzureChinaCloud", AzureClouds.AZURE_CHINA_CLOUD, AzureAuthorityHosts.AZURE_CHINA)):
+        endpoints = get_arm_endpoints(sdk_cloud)
+        table[name] = {"resource_manager": endpoints["resource_manager"], "authority": "https://" + authority,
+                       "scope": endpoints["credential_scopes"][0]}
+    return table
+
+
+AZURE_CLOUDS = _cloud_table()
+BUILTIN_CLOUD_NAMES = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud")
 # Other spellings in use (azure-core's AzureClouds enum, PowerShell environment names).
 CLOUD_ALIASES = {
     "azurecloud": "AzureCloud", "azure_public_cloud": "AzureCloud", "azurepubliccloud": "AzureCloud",
@@ -137,7 +141,10 @@ def normalize_cloud_name(value: str) -> str | None:
 
 
 def auth_mode(params: dict, which=shutil.which) -> str:
-    """The concrete authentication mode ``auth_source`` resolves to (auto picks the first that applies)."""
+    """The concrete authentication mode ``auth_source`` resolves to (auto picks the first that applies).
+
+    ``which`` is kept for callers of the earlier signature; the chain finds out itself whether ``az`` is there."""
+    del which
     source = params.get("auth_source") or "auto"
     has_sp = bool(params.get("client_id") and params.get("tenant") and (params.get("secret") or params.get("certificate_path")))
     has_user = bool(params.get("ad_user") and params.get("password"))
@@ -151,9 +158,8 @@ def auth_mode(params: dict, which=shutil.which) -> str:
         return "service_principal"
     if has_user:
         return "user_password"
-    if which("az"):
-        return "cli"
-    return "msi"
+    # Nothing explicit: azure-identity's ChainedTokenCredential tries the Azure CLI profile, then a managed identity.
+    return "chain"
 
 
 def validate_connection(params: dict, which=shutil.which) -> list:
@@ -166,7 +172,7 @@ def validate_connection(params: dict, which=shutil.which) -> list:
         problems.append(f"subscription_id {sub!r} is not a subscription id (a GUID such as 00000000-0000-0000-0000-000000000000)")
     cloud = params.get("cloud_environment") or "AzureCloud"
     if normalize_cloud_name(cloud) is None and not cloud.lower().startswith("https://"):
-        problems.append(f"cloud_environment {cloud!r} is not valid: use one of {', '.join(AZURE_CLOUDS)} "
+        problems.append(f"cloud_environment {cloud!r} is not valid: use one of {', '.join(BUILTIN_CLOUD_NAMES)} "
                         "or the https:// URL of an Azure Resource Manager endpoint")
     interval = params.get("polling_interval")
     if interval is not None and interval < 0:
@@ -187,7 +193,7 @@ def validate_connection(params: dict, which=shutil.which) -> list:
     elif mode == "user_password":
         if not (params.get("ad_user") and params.get("password")):
             problems.append("user name/password sign-in needs both ad_user and password (AZURE_AD_USER, AZURE_PASSWORD)")
-    if mode == "msi" and params.get("client_id") and not is_guid(params["client_id"]):
+    if mode in ("msi", "chain") and params.get("client_id") and not is_guid(params["client_id"]):
         problems.append(f"client_id {params['client_id']!r} (user-assigned managed identity) must be a GUID")
     return problems
 
@@ -280,8 +286,18 @@ def build_credential(params: dict, cloud: Cloud, which=shutil.which):
     if mode == "cli":
         return AzureCliCredential(tenant_id=params.get("tenant") or None), "Azure CLI profile"
     if params.get("client_id"):
-        return ManagedIdentityCredential(client_id=params["client_id"]), f"user-assigned managed identity {params['client_id']}"
-    return ManagedIdentityCredential(), "managed identity"
+        identity = ManagedIdentityCredential(client_id=params["client_id"])
+        identity_text = f"user-assigned managed identity {params['client_id']}"
+    else:
+        identity, identity_text = ManagedIdentityCredential(), "managed identity"
+    if mode == "msi":
+        return identity, identity_text
+    # auth_source=auto without a service principal or user: the library's chain (first credential that yields a token
+    # wins; an unavailable one - no az, no identity endpoint - passes to the next). Not DefaultAzureCredential: that
+    # also reads AZURE_CLIENT_SECRET/AZURE_TENANT_ID and other variables AWX does not inject, so what signs in would
+    # depend on stray environment instead of this module's documented options.
+    chain = ChainedTokenCredential(AzureCliCredential(tenant_id=params.get("tenant") or None), identity)
+    return chain, f"Azure CLI profile, else {identity_text}"
 
 
 def error_code_of(exc) -> str | None:

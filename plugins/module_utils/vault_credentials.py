@@ -21,6 +21,7 @@ import datetime
 import json
 import os
 import secrets
+import tempfile
 import traceback
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
@@ -260,16 +261,12 @@ def write_secret_file(path: str, content: bytes) -> None:
 
 
 def _create_private_temp(directory: str, base: str):
-    for _attempt in range(100):
-        candidate = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
-        try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise VaultCredentialsError(f"cannot create a file in {directory}: {exc}") from exc
-        return fd, candidate
-    raise VaultCredentialsError(f"cannot create a temporary file in {directory}")  # pragma: no cover
+    """A new private file next to the target: ``tempfile.mkstemp`` opens it O_CREAT|O_EXCL (and O_NOFOLLOW where the
+    platform has it) with mode 0600 and retries on name clashes - exactly what the registration key needs."""
+    try:
+        return tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise VaultCredentialsError(f"cannot create a file in {directory}: {exc}") from exc
 
 
 def check_credentials_path(path: str) -> str | None:

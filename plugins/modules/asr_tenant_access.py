@@ -198,20 +198,21 @@ changes:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
-    AzureApiError, AzureSession, azure_argument_spec, require_azure, resource_group_missing, to_wire, validate_connection,
+    AzureApiError, AzureSession, resource_group_missing, to_wire,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import AzureModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_access import (
     PRINCIPAL_TYPES, VERIFY_PRINCIPALS, AccessPlanError, assignment_name, assignment_view, describe_access_change,
     graph_endpoint_for, plan_access, resolve_role, role_definition_id, same_triple, scope_for, validate_access_params,
 )
 
 
-def argument_spec() -> dict:
-    spec = azure_argument_spec()
-    spec.update(
+def access_options() -> dict:
+    """The module's own options (the Azure connection options come from the module base)."""
+    return dict(
         resource_group=dict(type="str"),
         principals=dict(type="list", elements="dict", required=True, options=dict(
             object_id=dict(type="str", required=True),
@@ -223,7 +224,6 @@ def argument_spec() -> dict:
         graph_url=dict(type="str", fallback=(env_fallback, ["MICROSOFT_GRAPH_URL"])),
         principal_wait=dict(type="float", default=30.0),
     )
-    return spec
 
 
 def verify_principals(module, session: AzureSession, params: dict) -> bool:
@@ -365,45 +365,44 @@ def diff_lines(assignments: list) -> list:
     return sorted(f"{a['role']} on {a['scope']} for {a.get('principal_type') or 'principal'} {a['principal_id']}" for a in assignments)
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    require_azure(module)
-    params = module.params
-    problems = validate_connection(params) + validate_access_params(params)
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
+class TenantAccessModule(AzureModuleBase):
+    """asr_tenant_access on the shared Azure module base (options, checks, session, error mapping)."""
 
-    session = None
-    run = None
-    try:
-        session = AzureSession(params)
-        verified = verify_principals(module, session, params)
-        run = AccessRun(session, params)
+    plan_errors = (AccessPlanError,)
+
+    def module_options(self) -> dict:
+        return access_options()
+
+    def validate(self) -> list:
+        return validate_access_params(self.params)
+
+    def run(self) -> dict:
+        module, params = self.module, self.params
+        verified = verify_principals(module, self.session, params)
+        run = AccessRun(self.session, params)
+        self.done = run.done
         current = run.read()
         changes = plan_access(params["state"], run.scope, run.role_guid, params["principals"], current)
         if not module.check_mode:
             changes = run.apply(changes)
-    except AccessPlanError as exc:
-        module.fail_json(msg=exc.message, error_code=exc.code)
-    except AzureApiError as exc:
-        module.fail_json(changed=bool(run and run.done), changes=run.done if run else [], **exc.fail_args())
-    finally:
-        if session is not None:
-            session.close()
 
-    before = run.final_assignments(current, [])
-    after = run.final_assignments(current, changes)
-    result = {
-        "changed": bool(changes),
-        "changes": [describe_access_change(c, run.role_display, run.scope) for c in changes],
-        "scope": run.scope,
-        "role_definition_id": run.role_definition_id,
-        "assignments": after,
-        "principals_verified": verified,
-    }
-    if module._diff:
-        result["diff"] = {"before": {"assignments": diff_lines(before)}, "after": {"assignments": diff_lines(after)}}
-    module.exit_json(**result)
+        before = run.final_assignments(current, [])
+        after = run.final_assignments(current, changes)
+        result = {
+            "changed": bool(changes),
+            "changes": [describe_access_change(c, run.role_display, run.scope) for c in changes],
+            "scope": run.scope,
+            "role_definition_id": run.role_definition_id,
+            "assignments": after,
+            "principals_verified": verified,
+        }
+        if module._diff:
+            result["diff"] = {"before": {"assignments": diff_lines(before)}, "after": {"assignments": diff_lines(after)}}
+        return result
+
+
+def main():
+    TenantAccessModule().execute()
 
 
 if __name__ == "__main__":

@@ -301,9 +301,9 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
-    AzureApiError, AzureSession, azure_argument_spec, enum_value, ensure_provider_registered, require_azure,
-    resource_group_missing, to_wire, validate_connection,
+    AzureApiError, AzureSession, enum_value, ensure_provider_registered, resource_group_missing, to_wire,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import AzureModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_vault import (
     PROVIDER_NAMESPACE, PlanError, apply_field_changes, describe_change, diff_view, normalize_location, patch_body, plan_vault,
     predicted_new_vault, validate_vault_params, vault_blockers, vault_summary,
@@ -317,9 +317,9 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.vault_credentials imp
 SITE_RECOVERY_API_VERSION = "2025-08-01"  # replicationFabrics (azure-mgmt-recoveryservicessiterecovery 2.0.0)
 
 
-def argument_spec() -> dict:
-    spec = azure_argument_spec()
-    spec.update(
+def vault_options() -> dict:
+    """The module's own options (the Azure connection options come from the module base)."""
+    return dict(
         resource_group=dict(type="str", required=True),
         name=dict(type="str", required=True),
         location=dict(type="str"),
@@ -336,7 +336,6 @@ def argument_spec() -> dict:
         force=dict(type="bool", default=False),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
-    return spec
 
 
 class VaultRun:
@@ -520,62 +519,67 @@ def credentials_result(path: str, current: dict | None, written: dict | None, ch
             "thumbprint": current.get("thumbprint"), "regenerated": False, "reason": current.get("reason") or "absent"}
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_if=[("state", "present", ["location"])])
-    require_azure(module)
-    params = module.params
-    problems = validate_connection(params) + validate_vault_params(params)
-    if params.get("credentials_path") and params["state"] == "present":
-        problem = check_credentials_path(params["credentials_path"])
-        if problem:
-            problems.append(problem)
-        if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-            module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
+class VaultModule(AzureModuleBase):
+    """asr_vault on the shared Azure module base (options, checks, session, error mapping)."""
 
-    session = None
-    run = None
-    try:
-        session = AzureSession(params)
-        run = VaultRun(module, session)
+    plan_errors = (PlanError, VaultCredentialsError)
+    module_kwargs = {"required_if": [("state", "present", ["location"])]}
+
+    def module_options(self) -> dict:
+        return vault_options()
+
+    def validate(self) -> list:
+        params = self.params
+        problems = validate_vault_params(params)
+        if params.get("credentials_path") and params["state"] == "present":
+            problem = check_credentials_path(params["credentials_path"])
+            if problem:
+                problems.append(problem)
+            if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+                self.module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+        return problems
+
+    def plan_error_args(self, exc: Exception) -> dict:
+        args = super().plan_error_args(exc)
+        if isinstance(exc, VaultCredentialsError):
+            args["msg"] = f"Vault credentials file: {exc}"
+        return args
+
+    def run(self) -> dict:
+        module, params = self.module, self.params
+        run = VaultRun(module, self.session)
+        self.done = run.done
         current = run.read()
         changes = plan_vault(params, current)
         if module.check_mode:
             after = {"vault": current["vault"], "credentials": None}
             for change in changes:
                 if change["action"] == "create_vault":
-                    after["vault"] = predicted_new_vault(params, session.subscription_id, change["location"])
+                    after["vault"] = predicted_new_vault(params, self.session.subscription_id, change["location"])
                 elif change["action"] == "update_vault":
                     after["vault"] = apply_field_changes(current["vault"], change["fields"])
                 elif change["action"] == "delete_vault":
                     after["vault"] = None
         else:
             after = run.apply(changes, current)
-    except PlanError as exc:
-        module.fail_json(msg=exc.message, error_code=exc.code, **exc.details)
-    except AzureApiError as exc:
-        module.fail_json(changed=bool(run and run.done), changes=run.done if run else [], **exc.fail_args())
-    except VaultCredentialsError as exc:
-        module.fail_json(msg=f"Vault credentials file: {exc}", changed=bool(run and run.done), changes=run.done if run else [])
-    finally:
-        if session is not None:
-            session.close()
 
-    result = {"changed": bool(changes), "changes": [describe_change(c) for c in changes], "vault": after["vault"] or {}}
-    path = params.get("credentials_path")
-    if path:
-        result["credentials"] = credentials_result(path, current["credentials"], after["credentials"], changes, module.check_mode)
-    if params["state"] == "absent" and current["vault"] is not None:
-        result["blockers"] = current["blockers"]
-    if module._diff:
-        rg_after = current["resource_group_exists"] or any(c["action"] == "create_resource_group" for c in changes)
-        result["diff"] = {
-            "before": diff_view(current["resource_group_exists"], current["vault"], current["credentials"] if path else None),
-            "after": diff_view(rg_after, after["vault"], result.get("credentials")),
-        }
-    module.exit_json(**result)
+        result = {"changed": bool(changes), "changes": [describe_change(c) for c in changes], "vault": after["vault"] or {}}
+        path = params.get("credentials_path")
+        if path:
+            result["credentials"] = credentials_result(path, current["credentials"], after["credentials"], changes, module.check_mode)
+        if params["state"] == "absent" and current["vault"] is not None:
+            result["blockers"] = current["blockers"]
+        if module._diff:
+            rg_after = current["resource_group_exists"] or any(c["action"] == "create_resource_group" for c in changes)
+            result["diff"] = {
+                "before": diff_view(current["resource_group_exists"], current["vault"], current["credentials"] if path else None),
+                "after": diff_view(rg_after, after["vault"], result.get("credentials")),
+            }
+        return result
+
+
+def main():
+    VaultModule().execute()
 
 
 if __name__ == "__main__":

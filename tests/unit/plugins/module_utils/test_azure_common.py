@@ -30,9 +30,11 @@ def has_az(_name):
     ({"client_id": "c", "secret": "s", "tenant": TENANT}, no_az, "service_principal"),
     ({"client_id": "c", "certificate_path": "/p", "tenant": TENANT}, no_az, "service_principal"),
     ({"ad_user": "u@x.com", "password": "p"}, no_az, "user_password"),
-    ({}, has_az, "cli"),
-    ({}, no_az, "msi"),
-    ({"client_id": "c"}, no_az, "msi"),  # a client id alone is a user-assigned identity
+    # nothing explicit: the Azure CLI profile, else a managed identity (azure-identity's ChainedTokenCredential)
+    ({}, has_az, "chain"),
+    ({}, no_az, "chain"),
+    ({"client_id": "c"}, no_az, "chain"),  # a client id alone is a user-assigned identity
+    ({"auth_source": "msi", "client_id": "c"}, no_az, "msi"),
     ({"auth_source": "env", "ad_user": "u@x.com", "password": "p"}, no_az, "user_password"),
     ({"auth_source": "cli", "client_id": "c", "secret": "s", "tenant": TENANT}, no_az, "cli"),
 ])
@@ -51,6 +53,7 @@ def test_auth_mode(extra, which, expected):
      "either secret or certificate_path"),
     ({"auth_source": "service_principal", "client_id": "c", "tenant": "not a tenant!", "secret": "s"}, "tenant 'not a tenant!'"),
     ({"auth_source": "msi", "client_id": "my-identity"}, "client_id 'my-identity' (user-assigned managed identity) must be a GUID"),
+    ({"client_id": "my-identity"}, "client_id 'my-identity' (user-assigned managed identity) must be a GUID"),
     ({"polling_interval": -1.0}, "polling_interval must be 0 or more seconds"),
 ])
 def test_validate_connection_names_the_problem(extra, fragment):
@@ -128,3 +131,13 @@ def test_enum_value_and_to_wire():
     assert ac.enum_value("x") == "x"
     assert ac.to_wire(None) == {}
     assert ac.to_wire({"a": 1}) == {"a": 1}
+
+
+def test_auto_without_explicit_credentials_chains_the_cli_profile_and_a_managed_identity():
+    cloud = ac.resolve_cloud("AzureCloud")
+    client_id = "5f2b6d7e-0c3a-4f1e-9a8b-7c6d5e4f3a21"
+    credential, description = ac.build_credential(params(client_id=client_id), cloud, no_az)
+    assert type(credential).__name__ == "ChainedTokenCredential"
+    # order matters: the CLI profile first, the (user-assigned) managed identity second
+    assert [type(c).__name__ for c in credential.credentials] == ["AzureCliCredential", "ManagedIdentityCredential"]
+    assert description == "Azure CLI profile, else user-assigned managed identity " + client_id
