@@ -17,7 +17,12 @@ The snapshot is plain Python data (dicts, lists, strings), so the planning code 
 """
 from __future__ import annotations
 
+import errno
+import http.client
+import random
+import socket
 import ssl
+import time
 
 from ansible.module_utils.basic import env_fallback
 
@@ -45,7 +50,71 @@ def vcenter_argument_spec() -> dict:
                       fallback=(env_fallback, ['VMWARE_PASSWORD'])),
         port=dict(type='int', default=443, fallback=(env_fallback, ['VMWARE_PORT'])),
         validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['VMWARE_VALIDATE_CERTS'])),
+        proxy_host=dict(type='str', fallback=(env_fallback, ['VMWARE_PROXY_HOST'])),
+        proxy_port=dict(type='int', fallback=(env_fallback, ['VMWARE_PROXY_PORT'])),
+        connection_timeout=dict(type='int', fallback=(env_fallback, ['VMWARE_CONNECTION_TIMEOUT'])),
+        retries=dict(type='int', default=4, fallback=(env_fallback, ['TENANTDR_VCENTER_RETRIES'])),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Retries: transient failures around reads and idempotent writes
+# --------------------------------------------------------------------------------------------
+
+#: vSphere faults that say "try again" rather than "this is wrong" (vsphere.md: host/vpxd communication,
+#: a request cancelled by a restarting service, a busy server).
+TRANSIENT_FAULTS = frozenset(['HostCommunication', 'HostNotConnected', 'HostNotReachable', 'RequestCanceled',
+                              'SystemError', 'NotSupportedHost', 'TooManyConcurrentNfcSessions', 'Timedout',
+                              'ResourceInUse'])
+TRANSIENT_ERRNOS = frozenset([errno.ECONNRESET, errno.ECONNABORTED, errno.ECONNREFUSED, errno.EPIPE, errno.ETIMEDOUT,
+                              errno.EHOSTUNREACH, errno.ENETUNREACH])
+TRANSIENT_HTTP = ('502', '503', '504')
+
+
+def is_transient(exc) -> bool:
+    """True when ``exc`` is worth retrying: a dropped or timed-out connection, an HTTP 502/503/504, or a
+    HostCommunication-style vSphere fault. Authentication, TLS and every other fault are not transient."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return False
+    if HAS_PYVMOMI and isinstance(exc, vmodl.MethodFault):
+        return exc.__class__.__name__.split('.')[-1] in TRANSIENT_FAULTS
+    if isinstance(exc, (http.client.RemoteDisconnected, http.client.IncompleteRead, http.client.BadStatusLine,
+                        ConnectionError, socket.timeout, TimeoutError)):
+        return True
+    if isinstance(exc, http.client.HTTPException):
+        return any(code in str(exc) for code in TRANSIENT_HTTP)
+    if isinstance(exc, OSError):
+        return exc.errno in TRANSIENT_ERRNOS
+    return False
+
+
+def backoff_delays(retries, base=0.5, cap=8.0, rng=random.random):
+    """Jittered exponential backoff ("full jitter"): the delay before retry n is uniform in [0, min(cap, base*2^n)],
+    with a floor of a tenth of it so a retry never hammers the server."""
+    for n in range(max(0, int(retries))):
+        ceiling = min(cap, base * (2 ** n))
+        yield ceiling * (0.1 + 0.9 * rng())
+
+
+def with_retries(call, retries=4, what='vCenter call', on_retry=None, sleep=time.sleep, delays=None):
+    """Run ``call()``; on a transient failure wait and run it again, at most ``retries`` more times.
+
+    Only for reads and idempotent writes (SetEntityPermissions is an upsert; removals treat NotFound as done).
+    ``on_retry(exc, attempt, delay)`` is told about every retry (the modules record them in their result).
+    """
+    waits = list(delays if delays is not None else backoff_delays(retries))
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except Exception as exc:  # pylint: disable=broad-except
+            if attempt >= len(waits) or not is_transient(exc):
+                raise
+            delay = waits[attempt]
+            attempt += 1
+            if on_retry is not None:
+                on_retry(exc, attempt, delay, what)
+            sleep(delay)
 
 
 def require_pyvmomi(module) -> None:
@@ -130,6 +199,11 @@ class Snapshot:
         self._roles_by_id = {r['id']: r for r in roles}
 
     # -- roles ---------------------------------------------------------------------------
+    def set_roles(self, roles):
+        """Replace the roles (after this run created, changed or deleted one)."""
+        self.roles = roles
+        self._roles_by_id = {r['id']: r for r in roles}
+
     def role_by_id(self, role_id):
         return self._roles_by_id.get(role_id)
 
@@ -235,11 +309,18 @@ def _annotate(objects):
 
 
 class VCenterConnection:
-    """A logged-in pyVmomi session plus the bulk readers and writers the modules use."""
+    """A logged-in pyVmomi session plus the bulk readers and writers the modules use.
+
+    One login per connection (``RetrieveServiceContent`` + ``Login``, ``Logout`` at the end); reads and idempotent
+    writes are retried on transient failures (:func:`with_retries`), ``retried`` lists every retry made.
+    """
 
     def __init__(self, params):
         self.params = params
         self.si = None
+        self.content = None
+        self.auth = None
+        self.retried = []
 
     # -- session -------------------------------------------------------------------------
     def __enter__(self):
@@ -249,42 +330,75 @@ class VCenterConnection:
     def __exit__(self, *exc):
         self.disconnect()
 
+    def _note_retry(self, exc, attempt, delay, what):
+        self.retried.append(dict(call=what, attempt=attempt, delay_s=round(delay, 2),
+                                 error=fault_text(exc) if HAS_PYVMOMI and isinstance(exc, vmodl.MethodFault) else
+                                 '%s: %s' % (type(exc).__name__, exc)))
+
+    def retry(self, call, what):
+        """Run ``call()`` with this connection's retry bound (option ``retries``)."""
+        retries = self.params.get('retries')
+        return with_retries(call, retries=4 if retries is None else retries, what=what, on_retry=self._note_retry)
+
     def connect(self):
         p = self.params
         kwargs = dict(host=p['hostname'], user=p['username'], pwd=p['password'], port=p['port'])
-        if not p['validate_certs']:
+        if not p.get('validate_certs', True):
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
             kwargs['sslContext'] = ctx
+        if p.get('proxy_host'):
+            kwargs.update(httpProxyHost=p['proxy_host'], httpProxyPort=p.get('proxy_port') or 80)
+        if p.get('connection_timeout'):
+            kwargs['httpConnectionTimeout'] = p['connection_timeout']
+        where = '%s:%s' % (p['hostname'], p['port'])
         try:
-            self.si = SmartConnect(**kwargs)
+            self.si = self.retry(lambda: SmartConnect(**kwargs), 'login')
         except vim.fault.InvalidLogin:
-            raise VCenterError("vCenter %s:%s rejected the login of '%s' (InvalidLogin)" % (p['hostname'], p['port'], p['username']))
+            raise VCenterError("vCenter %s rejected the login of '%s' (InvalidLogin)" % (where, p['username']))
         except ssl.SSLError as exc:
-            raise VCenterError("TLS error talking to vCenter %s:%s: %s. Use a trusted certificate, or set validate_certs: false for a lab"
-                               % (p['hostname'], p['port'], exc))
-        except OSError as exc:
-            raise VCenterError("cannot reach vCenter %s:%s: %s" % (p['hostname'], p['port'], exc))
+            raise VCenterError("TLS error talking to vCenter %s: %s. Use a trusted certificate, or set validate_certs: false for a lab"
+                               % (where, exc))
+        except (OSError, http.client.HTTPException) as exc:
+            raise VCenterError("cannot reach vCenter %s: %s" % (where, exc))
         except vmodl.MethodFault as exc:
-            raise VCenterError("vCenter %s:%s refused the connection: %s" % (p['hostname'], p['port'], fault_text(exc)))
-        self.content = self.si.RetrieveContent()
+            raise VCenterError("vCenter %s refused the connection: %s" % (where, fault_text(exc)))
+        # SmartConnect has read the service content already; pyVmomi caches it on the stub-bound ServiceInstance
+        # only through RetrieveContent, so read it once here and reuse it (also for the logout).
+        self.content = self.retry(self.si.RetrieveContent, 'RetrieveServiceContent')
         self.auth = self.content.authorizationManager
         return self
 
     def disconnect(self):
         if self.si is not None:
             try:
-                Disconnect(self.si)
+                self.content.sessionManager.Logout()
             except Exception:  # pylint: disable=broad-except
                 pass  # logging out is best effort
             self.si = None
 
     # -- bulk read -----------------------------------------------------------------------
     def read_snapshot(self, with_permissions=True) -> Snapshot:
-        """One property-collector pass over everything, then one RetrieveAllPermissions."""
+        """One property-collector pass over everything, then one RetrieveAllPermissions (each retried as a whole)."""
+        snap = self.retry(self._read_inventory, 'RetrievePropertiesEx (inventory)')
+        if with_permissions:
+            snap.permissions = self.read_permissions()
+        return snap
+
+    def _collect(self, obj_specs, prop_specs):
+        pc = self.content.propertyCollector
+        spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=obj_specs, propSet=prop_specs)
+        options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=10000)
+        contents = []
+        result = pc.RetrievePropertiesEx([spec], options)
+        while result is not None:
+            contents.extend(result.objects or [])
+            result = pc.ContinueRetrievePropertiesEx(result.token) if result.token else None
+        return contents
+
+    def _read_inventory(self) -> Snapshot:
         content = self.content
-        pc = content.propertyCollector
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ManagedEntity], True)
         try:
             traverse = vmodl.query.PropertyCollector.TraversalSpec(
@@ -303,22 +417,22 @@ class VCenterConnection:
             prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=vim.AuthorizationManager,
                                                                          pathSet=['roleList', 'privilegeList']))
             prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=vim.CustomFieldsManager, pathSet=['field']))
-            spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=obj_specs, propSet=prop_specs)
-            options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=10000)
-            contents = []
-            result = pc.RetrievePropertiesEx([spec], options)
-            while result is not None:
-                contents.extend(result.objects or [])
-                result = pc.ContinueRetrievePropertiesEx(result.token) if result.token else None
+            contents = self._collect(obj_specs, prop_specs)
         finally:
             try:
                 view.DestroyView()
-            except vmodl.MethodFault:
-                pass
-        snap = self._snapshot_from(contents)
-        if with_permissions:
-            snap.permissions = [permission_dict(p) for p in self.auth.RetrieveAllPermissions()]
-        return snap
+            except Exception:  # pylint: disable=broad-except
+                pass  # the view dies with the session anyway
+        return self._snapshot_from(contents)
+
+    def read_roles(self) -> Snapshot:
+        """Roles and privileges only (one RetrievePropertiesEx on the AuthorizationManager): a Snapshot with just the
+        root folder as inventory and no permissions, for the role module, which needs nothing else."""
+        def read():
+            prop = vmodl.query.PropertyCollector.PropertySpec(type=vim.AuthorizationManager,
+                                                              pathSet=['roleList', 'privilegeList'])
+            return self._collect([vmodl.query.PropertyCollector.ObjectSpec(obj=self.auth, skip=False)], [prop])
+        return self._snapshot_from(self.retry(read, 'RetrievePropertiesEx (roles)'))
 
     def _snapshot_from(self, contents) -> Snapshot:
         objects = {}
@@ -331,9 +445,7 @@ class VCenterConnection:
             props = {p.name: p.val for p in (oc.propSet or [])}
             tname = oc.obj.__class__.__name__.split('.')[-1]
             if isinstance(oc.obj, vim.AuthorizationManager):
-                for r in props.get('roleList') or []:
-                    roles.append(dict(id=r.roleId, name=r.name, label=(r.info.label if r.info else r.name),
-                                      system=bool(r.system), privileges=sorted(r.privilege or [])))
+                roles.extend(role_dict(r) for r in props.get('roleList') or [])
                 for p in props.get('privilegeList') or []:
                     privileges.append(dict(id=p.privId, group=p.privGroupName, name=p.name, on_parent=bool(p.onParent)))
                 continue
@@ -376,10 +488,37 @@ class VCenterConnection:
                         about=dict(name=about.fullName, version=about.version, api_version=about.apiVersion))
 
     def read_permissions(self):
-        return [permission_dict(p) for p in self.auth.RetrieveAllPermissions()]
+        return self.retry(lambda: [permission_dict(p) for p in self.auth.RetrieveAllPermissions()], 'RetrieveAllPermissions')
 
     def role_permissions(self, role_id):
-        return [permission_dict(p) for p in self.auth.RetrieveRolePermissions(role_id)]
+        """The permissions that use ``role_id`` (RetrieveRolePermissions), each with its entity's type."""
+        return self.retry(lambda: [dict(permission_dict(p), entity_type=p.entity.__class__.__name__.split('.')[-1])
+                                   for p in self.auth.RetrieveRolePermissions(role_id)], 'RetrieveRolePermissions')
+
+    def entity_paths(self, refs):
+        """Inventory paths of the entities ``refs`` ([(type, moid)]) from ONE RetrievePropertiesEx that follows
+        ``parent`` up to the root folder: no full inventory read. Returns {moid: path}."""
+        if not refs:
+            return {}
+        up = vmodl.query.PropertyCollector.TraversalSpec(name='up', path='parent', skip=False, type=vim.ManagedEntity,
+                                                         selectSet=[vmodl.query.PropertyCollector.SelectionSpec(name='up')])
+        specs = [vmodl.query.PropertyCollector.ObjectSpec(obj=self.entity_ref(typ, moid), skip=False, selectSet=[up])
+                 for typ, moid in sorted(set(refs))]
+        prop = vmodl.query.PropertyCollector.PropertySpec(type=vim.ManagedEntity, pathSet=['name', 'parent'])
+        contents = self.retry(lambda: self._collect(specs, [prop]), 'RetrievePropertiesEx (paths)')
+        objects = {}
+        for oc in contents:
+            props = {x.name: x.val for x in (oc.propSet or [])}
+            objects[moid_of(oc.obj)] = dict(moid=moid_of(oc.obj), type=oc.obj.__class__.__name__.split('.')[-1],
+                                            name=props.get('name'), parent=moid_of(props.get('parent')))
+        root = moid_of(self.content.rootFolder)
+        if root in objects:
+            objects[root]['parent'] = None
+        _build_paths(objects, root)
+        return {m: o['path'] for m, o in objects.items()}
+
+    def entity_ref(self, typ, moid):
+        return getattr(vim, typ)(moid, self.si._stub)
 
     def principal_exists(self, principal, group):
         """Ask vCenter's user directory whether ``principal`` (login@domain or DOMAIN\\login) exists."""
@@ -390,8 +529,8 @@ class VCenterConnection:
             login, domain = p.rsplit('@', 1)
         else:
             domain, login = None, p
-        found = self.content.userDirectory.RetrieveUserGroups(
-            domain=domain, searchStr=login, exactMatch=True, findUsers=not group, findGroups=group)
+        found = self.retry(lambda: self.content.userDirectory.RetrieveUserGroups(
+            domain=domain, searchStr=login, exactMatch=True, findUsers=not group, findGroups=group), 'RetrieveUserGroups')
         wanted = login.lower()
         for r in found or []:
             name = r.principal.split('\\')[-1].split('@')[0].lower()
@@ -404,23 +543,53 @@ class VCenterConnection:
         return getattr(vim, snapshot.objects[moid]['type'])(moid, self.si._stub)
 
     def set_permissions(self, snapshot: Snapshot, moid, perms):
-        """One SetEntityPermissions call with the given permissions (upsert per principal)."""
+        """One SetEntityPermissions call with the given permissions (an upsert per principal, so retried)."""
         entity = self.entity(snapshot, moid)
-        self.auth.SetEntityPermissions(entity, [
-            vim.AuthorizationManager.Permission(principal=p['principal'], group=p['group'], roleId=p['role_id'],
-                                                propagate=p['propagate']) for p in perms])
+        batch = [vim.AuthorizationManager.Permission(principal=p['principal'], group=p['group'], roleId=p['role_id'],
+                                                     propagate=p['propagate']) for p in perms]
+        self.retry(lambda: self.auth.SetEntityPermissions(entity, batch), 'SetEntityPermissions')
 
     def remove_permission(self, snapshot: Snapshot, moid, principal, group):
-        self.auth.RemoveEntityPermission(self.entity(snapshot, moid), principal, group)
+        """RemoveEntityPermission; a permission already gone (NotFound, e.g. removed by a retried call) is done."""
+        entity = self.entity(snapshot, moid)
+
+        def remove():
+            try:
+                self.auth.RemoveEntityPermission(entity, principal, group)
+            except vmodl.fault.NotFound:
+                pass
+        self.retry(remove, 'RemoveEntityPermission')
 
     def add_role(self, name, privileges):
+        """AddAuthorizationRole; returns the new role id."""
         return self.auth.AddAuthorizationRole(name, privileges)
 
+    def ensure_role(self, name, privileges):
+        """Create role ``name``; when it exists already (another job created it at the same time, or a retried call
+        went through) re-read the roles and return ``(role_id, False)``; ``(role_id, True)`` when this call created it."""
+        try:
+            return self.retry(lambda: self.auth.AddAuthorizationRole(name, privileges), 'AddAuthorizationRole'), True
+        except (vim.fault.AlreadyExists, vim.fault.DuplicateName):
+            for role in self.read_roles().roles:
+                if role['name'].lower() == name.lower():
+                    return role['id'], False
+            raise
+
     def update_role(self, role_id, name, privileges):
-        self.auth.UpdateAuthorizationRole(role_id, name, privileges)
+        self.retry(lambda: self.auth.UpdateAuthorizationRole(role_id, name, privileges), 'UpdateAuthorizationRole')
 
     def remove_role(self, role_id, fail_if_used):
-        self.auth.RemoveAuthorizationRole(role_id, fail_if_used)
+        def remove():
+            try:
+                self.auth.RemoveAuthorizationRole(role_id, fail_if_used)
+            except vmodl.fault.NotFound:
+                pass  # already gone (a concurrent job, or a retried call that went through)
+        self.retry(remove, 'RemoveAuthorizationRole')
+
+
+def role_dict(r) -> dict:
+    return dict(id=r.roleId, name=r.name, label=(r.info.label if r.info else r.name), system=bool(r.system),
+                privileges=sorted(r.privilege or []))
 
 
 def permission_dict(p) -> dict:
@@ -435,3 +604,12 @@ def fault_text(exc) -> str:
     faults = [getattr(f, 'localizedMessage', '') for f in (getattr(exc, 'faultMessage', None) or [])]
     detail = '; '.join([m for m in [msg] + faults if m])
     return '%s: %s' % (name, detail) if detail else name
+
+
+def read_plan_snapshot(connection, tenants, with_permissions=True) -> Snapshot:
+    """The one inventory read of every module that builds tenant plans (tenant_mapping, tenant_isolation_audit,
+    vcenter_tenants): the whole inventory, roles and privileges, custom attributes, and (``with_permissions``) every
+    permission. ``tenants`` are the validated tenant definitions the plans are for, so a read that only some
+    selectors need (vSphere tags) is added here, in one place."""
+    del tenants  # every selector built so far is answered by the inventory read itself
+    return connection.read_snapshot(with_permissions=with_permissions)

@@ -247,11 +247,10 @@ report:
       returned: when O(live_check=true)
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
-    VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, moid_of, vim, vmodl,
+    VCenterConnection, VCenterError, fault_text, moid_of, read_plan_snapshot, vim, vmodl,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     TenantPlanError, validate_tenants, build_plans,
 )
@@ -305,32 +304,16 @@ def run_live_check(module, snap, tenants, report):
         report['summary'].append('live check: %d mismatch(es): %s' % (len(mismatches), ', '.join(m['tenant'] for m in mismatches)))
 
 
-def main():
-    argument_spec = vcenter_argument_spec()
-    argument_spec.update(
-        tenants=dict(type='list', elements='dict', required=True),
-        fail_on_leak=dict(type='bool', default=False),
-        live_check=dict(type='bool', default=False),
-        access_passwords=dict(type='dict', default={}, no_log=True),
-        fail_on_live_mismatch=dict(type='bool', default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_pyvmomi(module)
-    p = module.params
-    try:
-        tenants = validate_tenants(p['tenants'])
-        with VCenterConnection(p) as vc:
-            snap = vc.read_snapshot()
-        plans = build_plans(snap, tenants)
-        report = audit(snap, tenants, plans)
-        if p['live_check']:
-            run_live_check(module, snap, tenants, report)
-    except TenantPlanError as exc:
-        module.fail_json(msg=str(exc), conflicts=exc.conflicts, report={})
-    except VCenterError as exc:
-        module.fail_json(msg=str(exc), report={})
-    except vmodl.MethodFault as exc:
-        module.fail_json(msg='vCenter refused a read: %s' % fault_text(exc), report={})
+def work(vcm):
+    p, module = vcm.params, vcm.module
+    vcm.fail_extra = dict(report={})
+    tenants = validate_tenants(p['tenants'])
+    with vcm.session() as vc:
+        snap = read_plan_snapshot(vc, tenants)
+    plans = build_plans(snap, tenants)
+    report = audit(snap, tenants, plans)
+    if p['live_check']:
+        run_live_check(module, snap, tenants, report)
     for warning in plans['warnings']:
         module.warn(warning)
     result = dict(changed=False, clean=report['clean'], summary=report['summary'], report=report)
@@ -340,7 +323,17 @@ def main():
         module.fail_json(msg='live check differs from the computed visibility for %s: %s'
                          % (', '.join(m['tenant'] for m in report['live_mismatches']),
                             '; '.join(m['detail'] for m in report['live_mismatches'])), **result)
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    VCenterModule(argument_spec=dict(
+        tenants=dict(type='list', elements='dict', required=True),
+        fail_on_leak=dict(type='bool', default=False),
+        live_check=dict(type='bool', default=False),
+        access_passwords=dict(type='dict', default={}, no_log=True),
+        fail_on_live_mismatch=dict(type='bool', default=False),
+    )).run(work)
 
 
 if __name__ == '__main__':

@@ -268,11 +268,8 @@ conflicts:
        "message": "VM /DC1/vm/tenants/acme/acme-vm01 is selected by tenants acme (folder /DC1/vm/tenants/acme) and globex (folder /DC1/vm/tenants)"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
-    VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, vmodl,
-)
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import read_plan_snapshot
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     TenantPlanError, validate_tenants, build_plans,
 )
@@ -299,25 +296,18 @@ def summary_of(plans):
             % (p['tenant'], len(p['vms']), len(p['management_servers']), len(p['objects']), p['role']) for p in plans]
 
 
+def work(vcm):
+    tenants = validate_tenants(vcm.params['tenants'])  # before connecting: bad input never reaches vCenter
+    with vcm.session() as vc:
+        snap = read_plan_snapshot(vc, tenants, with_permissions=False)
+    result = build_plans(snap, tenants)
+    for warning in plan_warnings(vcm.module, snap, tenants, result):
+        vcm.module.warn(warning)
+    return dict(changed=False, plans=result['plans'], assignments=result['assignments'], summary=summary_of(result['plans']))
+
+
 def main():
-    argument_spec = vcenter_argument_spec()
-    argument_spec.update(tenants=dict(type='list', elements='dict', required=True))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_pyvmomi(module)
-    try:
-        tenants = validate_tenants(module.params['tenants'])
-        with VCenterConnection(module.params) as vc:
-            snap = vc.read_snapshot(with_permissions=False)
-        result = build_plans(snap, tenants)
-    except TenantPlanError as exc:
-        module.fail_json(msg=str(exc), conflicts=exc.conflicts)
-    except VCenterError as exc:
-        module.fail_json(msg=str(exc))
-    except vmodl.MethodFault as exc:
-        module.fail_json(msg='vCenter refused the inventory read: %s' % fault_text(exc))
-    for warning in plan_warnings(module, snap, tenants, result):
-        module.warn(warning)
-    module.exit_json(changed=False, plans=result['plans'], assignments=result['assignments'], summary=summary_of(result['plans']))
+    VCenterModule(argument_spec=dict(tenants=dict(type='list', elements='dict', required=True))).run(work)
 
 
 if __name__ == '__main__':
