@@ -45,36 +45,13 @@ import re
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import PlanError, principal_key, validate_principal
+# The tenant schema lives in tenant_model (one place for validation, docs and the roles); re-exported here.
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import (  # noqa: F401 pylint: disable=unused-import
+    DEFAULT_DR_ROLE, REQUIRED_KEYS, SELECTOR_KEYS, TENANT_KEYS, TOPOLOGIES)
 
-TOPOLOGIES = ('shared_hsp', 'dedicated_hsp', 'msp')
 KINDS = ('vcenter_root', 'datacenter', 'cluster', 'host', 'datastore', 'datastore_cluster', 'network',
          'management_server', 'tenant_vm')
 READ_ONLY = 'ReadOnly'
-DEFAULT_DR_ROLE = 'Azure_Site_Recovery'
-
-#: tenant key -> (expected type name, default).  ``None`` default = not given.
-TENANT_KEYS = {
-    'name': ('str', None),
-    'topology': ('str', None),
-    'vcenter': ('str', None),
-    'access_account': ('str', None),
-    'access_account_groups': ('list', []),
-    'failback': ('bool', True),
-    'dr_role': ('str', DEFAULT_DR_ROLE),
-    'vm_selectors': ('dict', {}),
-    'datacenters': ('list', []),
-    'management_servers': ('list', []),
-    'allow_empty_selectors': ('bool', False),
-    'include_templates': ('bool', False),
-}
-REQUIRED_KEYS = ('name', 'topology', 'access_account')
-SELECTOR_KEYS = {
-    'folders': 'list',
-    'resource_pools': 'list',
-    'name_patterns': 'list',
-    'custom_attributes': 'dict',
-    'tags': 'list',
-}
 TAGS_NOT_BUILT = "vSphere tag selectors are not built yet (they need the vAPI REST endpoint); use custom_attributes"
 NAME_RE = re.compile(r'^[a-z0-9][a-z0-9-]{0,62}$')
 
