@@ -7,6 +7,8 @@
 Runs once for all hosts (run_once): no per-host task, no Jinja. The vCenter passwords stay inside this action."""
 from __future__ import annotations
 
+import time
+
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
@@ -68,6 +70,7 @@ class ActionModule(ActionBase):
         if only_topology is not None and only_topology not in TOPOLOGIES:
             return dict(result, failed=True, msg="topology must be one of %s; got '%s'" % (', '.join(TOPOLOGIES), only_topology))
         creds = credentials_map(task_vars.get('tenantdr_vcenter_credentials'))
+        started = time.monotonic()
 
         records, problems = [], []
         for host in hosts:
@@ -105,9 +108,12 @@ class ActionModule(ActionBase):
                         msg='refused before any change; %d problem(s) in the tenant inventory:\n- %s'
                             % (len(problems), '\n- '.join(problems)), problems=problems)
 
-        result.update(changed=False, vcenters=[], summary=[], leaks=[], audit_reports=[], writes=0)
+        result.update(changed=False, vcenters=[], summary=[], leaks=[], audit_reports=[], writes=0,
+                      timings=dict(records_s=round(time.monotonic() - started, 2), vcenters_s=[]))
         for g in groups:
+            t0 = time.monotonic()
             out = self._run_vcenter(g, mode, task_vars)
+            result['timings']['vcenters_s'].append(round(time.monotonic() - t0, 2))
             entry = dict(vcenter=g['label'], topology=g['topology'], hosts=g['hosts'], only=g['only'], offboard=g['offboard'],
                          context=g['context'])
             entry.update({k: out[k] for k in RESULT_KEYS if k in out})
