@@ -26,6 +26,7 @@ author:
   - tenantdr.asr maintainers (@tenantdr)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
@@ -67,7 +68,7 @@ options:
     description: Inventory group holding every tenant. Defaults to C(tenantdr_tenants_group), else C(tenants).
     type: str
   settings:
-    description: Per-topology overrides, e.g. C({shared_hsp: {fail_on_leak: false}}).
+    description: "Per-topology overrides, e.g. C({shared_hsp: {fail_on_leak: false}})."
     type: dict
   fail_on_leak:
     description: Override of the topologies' C(fail_on_leak).
@@ -112,7 +113,7 @@ vcenters:
   type: list
   elements: dict
 audit_reports:
-  description: With O(mode=audit), each vCenter's verdict (see M(tenantdr.asr.vcenter_tenants) RV(vcenter_tenants#module:report)).
+  description: With O(mode=audit), each vCenter's verdict (see M(tenantdr.asr.vcenter_tenants) RV(tenantdr.asr.vcenter_tenants#module:report)).
   returned: unless the definitions were refused
   type: list
   elements: dict
