@@ -27,7 +27,7 @@ import time
 from ansible.module_utils.basic import env_fallback
 
 try:
-    from pyVim.connect import SmartConnect, Disconnect
+    from pyVim.connect import SmartConnect
     from pyVmomi import vim, vmodl
     HAS_PYVMOMI = True
     PYVMOMI_IMPORT_ERROR = None

@@ -173,7 +173,7 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
-    TenantPlanError, validate_tenants, build_plans,
+    validate_tenants, build_plans,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.isolation import audit, compare_live, leak_message
 

@@ -178,7 +178,7 @@ conflicts:
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import read_plan_snapshot
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
-    TenantPlanError, validate_tenants, build_plans,
+    validate_tenants, build_plans,
 )
 
 

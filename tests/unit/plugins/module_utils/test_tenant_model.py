@@ -70,7 +70,7 @@ def test_record_from_inventory_variables():
 
 def test_credentials_map_fills_what_tenant_vcenter_leaves_out():
     creds = {'VC-Shared.example': dict(username='svc@vsphere.local', password='s3cret')}
-    rec, _ = tm.tenant_record('acme', hv(tenant_vcenter=dict(VC, port=8443, username='own@vsphere.local')), creds)
+    rec, _errors = tm.tenant_record('acme', hv(tenant_vcenter=dict(VC, port=8443, username='own@vsphere.local')), creds)
     assert rec['connection']['username'] == 'own@vsphere.local' and rec['connection']['password'] == 's3cret'
     assert rec['vcenter_label'] == 'VC-Shared.example:8443'
 
