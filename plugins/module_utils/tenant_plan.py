@@ -350,7 +350,8 @@ def select_vms(snap, tenant, index=None):
         if not found:
             empty("resource pool selector '%s'" % obj['path'], obj['path'])
 
-    scoped = keep([vm for vm in index.vms if scope is None or vm.get('datacenter') in scope])
+    scoped = keep([vm for vm in index.vms if scope is None or vm.get('datacenter') in scope]) \
+        if (sels['name_patterns'] or sels['custom_attributes']) else []  # O(VMs) per tenant: only when needed
     for pattern in sels['name_patterns']:
         pat = pattern.lower()
         found = [vm for vm in scoped if fnmatch.fnmatchcase((vm['name'] or '').lower(), pat)]
