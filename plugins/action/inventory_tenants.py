@@ -117,7 +117,8 @@ class ActionModule(ActionBase):
             entry = dict(vcenter=g['label'], topology=g['topology'], hosts=g['hosts'], only=g['only'], offboard=g['offboard'],
                          context=g['context'])
             entry.update({k: out[k] for k in RESULT_KEYS if k in out})
-            result['vcenters'].append(entry)
+            if not out.get('failed'):
+                result['vcenters'].append(entry)
             result['summary'].extend(out.get('summary') or [])
             result['writes'] += out.get('writes') or 0
             result['changed'] = result['changed'] or bool(out.get('changed'))
@@ -131,10 +132,16 @@ class ActionModule(ActionBase):
                                             'detail': '%s (offboarded) still holds a permission on %s' % (name, p)}
                                            for p in paths)
             if out.get('failed'):
+                # the failed vCenter's own data (problems, leaks, retries) without the long tenant lists
+                failed = dict(vcenter=g['label'], topology=g['topology'])
+                failed.update({k: out[k] for k in ('conflicts', 'blocking', 'retries', 'summary') if out.get(k)})
+                for entry in result['vcenters']:
+                    for k in ('hosts', 'only', 'context', 'plans', 'audit', 'permissions', 'offboarding'):
+                        entry.pop(k, None)
+                result['vcenters'].append(failed)
                 result.update(failed=True, msg='vCenter %s (%s): %s' % (g['label'], g['topology'], to_text(out.get('msg'))))
-                for k in ('conflicts',):
-                    if k in out:
-                        result[k] = out[k]
+                if out.get('conflicts'):
+                    result['conflicts'] = out['conflicts']
                 return result
         return result
 
