@@ -72,9 +72,11 @@ class ActionModule(ActionBase):
         creds = credentials_map(task_vars.get('tenantdr_vcenter_credentials'))
         started = time.monotonic()
 
+        overrides = self._play_level(task_vars, hostvars)
         records, problems = [], []
         for host in hosts:
             hv = host_vars(hostvars, host)
+            hv.update(overrides)
             if only_topology is not None:
                 if hv.get('tenant_topology', only_topology) != only_topology:
                     problems.append("tenant %s has tenant_topology '%s'; the tenantdr.asr.%s role is for %s tenants"
@@ -144,6 +146,22 @@ class ActionModule(ActionBase):
                     result['conflicts'] = out['conflicts']
                 return result
         return result
+
+    def _play_level(self, task_vars, hostvars):
+        """tenant_* variables set above the inventory (play vars, role or include parameters, e.g. the molecule
+        cleanup's ``vars: {tenant_state: absent}``): hostvars only hold inventory and extra vars, so a value this host
+        sees that its hostvars do not hold applies to every host of the play."""
+        me = task_vars.get('inventory_hostname')
+        if me is None or me not in hostvars:
+            return {}
+        mine = host_vars(hostvars, me)
+        out = {}
+        for name in HOST_VARIABLES:
+            if name in task_vars:
+                value = self._templar.template(task_vars[name])
+                if name not in mine or mine[name] != value:
+                    out[name] = value
+        return out
 
     def _settings(self, args, task_vars):
         """Topology settings: TOPOLOGY_SETTINGS, then <topology>_<setting> variables, then the task's arguments."""
