@@ -17,8 +17,8 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import (
     INVENTORY_KEYS, STATES, TOPOLOGIES, TOPOLOGY_SETTINGS, group_by_vcenter, tenant_record, topology_settings)
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import TenantPlanError, validate_tenants
 
-HOST_VARIABLES = ('tenant_state', 'tenant_topology', 'tenant_vcenter') + tuple('tenant_' + k for k in INVENTORY_KEYS
-                                                                              if k != 'topology')
+HOST_VARIABLES = ('tenant_state', 'tenant_topology', 'tenant_vcenter') + tuple(
+    'tenant_' + k for k in INVENTORY_KEYS if k != 'topology')
 SETTING_NAMES = {'fail_on_leak': 'fail_on_leak', 'role_privilege_mode': 'role_privilege_mode',
                  'delete_unused_role': 'delete_unused_role'}
 RESULT_KEYS = ('summary', 'roles', 'plans', 'permissions', 'offboarding', 'audit', 'report', 'blocking', 'writes',

@@ -76,8 +76,8 @@ def test_credentials_map_fills_what_tenant_vcenter_leaves_out():
 
 
 def test_every_problem_is_named_with_the_valid_choices():
-    _rec, errors = tm.tenant_record('acme', hv(tenant_topology='cloud', tenant_state='gone',
-                                              tenant_vcenter=dict(VC, pasword='x', port='abc')))
+    bad = hv(tenant_topology='cloud', tenant_state='gone', tenant_vcenter=dict(VC, pasword='x', port='abc'))
+    _rec, errors = tm.tenant_record('acme', bad)
     text = '\n'.join(errors)
     assert "tenant acme: tenant_topology must be one of shared_hsp, dedicated_hsp, msp; got 'cloud'" in text
     assert "tenant_state must be one of present, absent; got 'gone'" in text
