@@ -66,6 +66,14 @@ options:
       - Falls back to E(TENANTDR_VCENTER_RETRIES).
     type: int
     default: 4
+  fast_read:
+    description:
+      - Parse the two bulk reads (the inventory's C(RetrievePropertiesEx) and C(RetrieveAllPermissions)) with a plain XML
+        parser instead of building pyVmomi objects for every element - several times faster on a large vCenter. The
+        request and the session are pyVmomi's; any unexpected answer falls back to pyVmomi's parser.
+      - V(false) always uses pyVmomi's parser.
+    type: bool
+    default: true
 requirements:
   - pyvmomi >= 8.0.1.0
 """

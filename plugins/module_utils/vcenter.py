@@ -26,6 +26,8 @@ import time
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.tenantdr.asr.plugins.module_utils import vcenter_fastread as fastread
+
 try:
     from pyVim.connect import SmartConnect
     from pyVmomi import vim, vmodl
@@ -54,6 +56,7 @@ def vcenter_argument_spec() -> dict:
         proxy_port=dict(type='int', fallback=(env_fallback, ['VMWARE_PROXY_PORT'])),
         connection_timeout=dict(type='int', fallback=(env_fallback, ['VMWARE_CONNECTION_TIMEOUT'])),
         retries=dict(type='int', default=4, fallback=(env_fallback, ['TENANTDR_VCENTER_RETRIES'])),
+        fast_read=dict(type='bool', default=True),
     )
 
 
@@ -387,14 +390,38 @@ class VCenterConnection:
         return snap
 
     def _collect(self, obj_specs, prop_specs):
+        """RetrievePropertiesEx (+ continuation pages) -> [(type, moid, {property: neutral value})].
+
+        The answer is parsed by vcenter_fastread when it can; otherwise (or with fast_read off) by pyVmomi."""
         pc = self.content.propertyCollector
         spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=obj_specs, propSet=prop_specs)
         options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=10000)
+        if self.params.get('fast_read', True):
+            try:
+                out = self._collect_fast(pc, spec, options)
+                if out is not None:
+                    return out
+            except fastread.FastReadUnavailable:
+                pass
         contents = []
         result = pc.RetrievePropertiesEx([spec], options)
         while result is not None:
-            contents.extend(result.objects or [])
+            contents.extend(neutral_content(oc) for oc in result.objects or [])
             result = pc.ContinueRetrievePropertiesEx(result.token) if result.token else None
+        return contents
+
+    def _collect_fast(self, pc, spec, options):
+        stub = self.si._stub
+        body = fastread.raw_call(stub, pc, 'RetrievePropertiesEx', [[spec], options])
+        if body is None:
+            return None
+        contents, token = fastread.parse_property_contents(body)
+        while token:
+            body = fastread.raw_call(stub, pc, 'ContinueRetrievePropertiesEx', [token])
+            if body is None:
+                raise fastread.FastReadUnavailable('continuation page refused')
+            page, token = fastread.parse_property_contents(body)
+            contents.extend(page)
         return contents
 
     def _read_inventory(self) -> Snapshot:
@@ -435,43 +462,36 @@ class VCenterConnection:
         return self._snapshot_from(self.retry(read, 'RetrievePropertiesEx (roles)'))
 
     def _snapshot_from(self, contents) -> Snapshot:
+        """Neutral contents ([(type, moid, props)], see _collect) -> Snapshot."""
         objects = {}
         roles = []
         privileges = []
         field_names = {}
         root = moid_of(self.content.rootFolder)
         raw_custom = {}
-        for oc in contents:
-            props = {p.name: p.val for p in (oc.propSet or [])}
-            tname = oc.obj.__class__.__name__.split('.')[-1]
-            if isinstance(oc.obj, vim.AuthorizationManager):
-                roles.extend(role_dict(r) for r in props.get('roleList') or [])
-                for p in props.get('privilegeList') or []:
-                    privileges.append(dict(id=p.privId, group=p.privGroupName, name=p.name, on_parent=bool(p.onParent)))
+        for tname, moid, props in contents:
+            if tname == 'AuthorizationManager':
+                roles.extend(props.get('roleList') or [])
+                privileges.extend(props.get('privilegeList') or [])
                 continue
-            if isinstance(oc.obj, vim.CustomFieldsManager):
-                for f in props.get('field') or []:
-                    field_names[f.key] = f.name
+            if tname == 'CustomFieldsManager':
+                field_names.update(dict(props.get('field') or []))
                 continue
-            moid = moid_of(oc.obj)
-            obj = dict(moid=moid, type=tname, name=props.get('name'), parent=moid_of(props.get('parent')))
+            obj = dict(moid=moid, type=tname, name=props.get('name'), parent=props.get('parent'))
             if tname == 'Datacenter':
-                obj.update(vm_folder=moid_of(props.get('vmFolder')), host_folder=moid_of(props.get('hostFolder')),
-                           datastore_folder=moid_of(props.get('datastoreFolder')),
-                           network_folder=moid_of(props.get('networkFolder')))
+                obj.update(vm_folder=props.get('vmFolder'), host_folder=props.get('hostFolder'),
+                           datastore_folder=props.get('datastoreFolder'), network_folder=props.get('networkFolder'))
             elif tname == 'Folder':
                 obj['child_type'] = list(props.get('childType') or [])
             elif tname in COMPUTE_TYPES:
-                obj.update(resource_pool=moid_of(props.get('resourcePool')), hosts=[moid_of(h) for h in props.get('host') or []])
+                obj.update(resource_pool=props.get('resourcePool'), hosts=list(props.get('host') or []))
             elif tname == 'HostSystem':
-                obj.update(datastores=[moid_of(d) for d in props.get('datastore') or []],
-                           networks=[moid_of(n) for n in props.get('network') or []])
+                obj.update(datastores=list(props.get('datastore') or []), networks=list(props.get('network') or []))
             elif tname == 'VirtualMachine':
-                obj.update(resource_pool=moid_of(props.get('resourcePool')), host=moid_of(props.get('runtime.host')),
-                           datastores=[moid_of(d) for d in props.get('datastore') or []],
-                           networks=[moid_of(n) for n in props.get('network') or []],
+                obj.update(resource_pool=props.get('resourcePool'), host=props.get('runtime.host'),
+                           datastores=list(props.get('datastore') or []), networks=list(props.get('network') or []),
                            template=bool(props.get('config.template')))
-                raw_custom[moid] = [(cv.key, getattr(cv, 'value', None)) for cv in props.get('customValue') or []]
+                raw_custom[moid] = props.get('customValue') or []
             objects[moid] = obj
         if root not in objects:
             objects[root] = dict(moid=root, type='Folder', name='Datacenters', parent=None, child_type=[])
@@ -488,7 +508,17 @@ class VCenterConnection:
                         about=dict(name=about.fullName, version=about.version, api_version=about.apiVersion))
 
     def read_permissions(self):
-        return self.retry(lambda: [permission_dict(p) for p in self.auth.RetrieveAllPermissions()], 'RetrieveAllPermissions')
+        return self.retry(self._read_permissions, 'RetrieveAllPermissions')
+
+    def _read_permissions(self):
+        if self.params.get('fast_read', True):
+            try:
+                body = fastread.raw_call(self.si._stub, self.auth, 'RetrieveAllPermissions', [])
+                if body is not None:
+                    return fastread.parse_permissions(body)
+            except fastread.FastReadUnavailable:
+                pass
+        return [permission_dict(p) for p in self.auth.RetrieveAllPermissions()]
 
     def role_permissions(self, role_id):
         """The permissions that use ``role_id`` (RetrieveRolePermissions), each with its entity's type."""
@@ -507,10 +537,8 @@ class VCenterConnection:
         prop = vmodl.query.PropertyCollector.PropertySpec(type=vim.ManagedEntity, pathSet=['name', 'parent'])
         contents = self.retry(lambda: self._collect(specs, [prop]), 'RetrievePropertiesEx (paths)')
         objects = {}
-        for oc in contents:
-            props = {x.name: x.val for x in (oc.propSet or [])}
-            objects[moid_of(oc.obj)] = dict(moid=moid_of(oc.obj), type=oc.obj.__class__.__name__.split('.')[-1],
-                                            name=props.get('name'), parent=moid_of(props.get('parent')))
+        for tname, moid, props in contents:
+            objects[moid] = dict(moid=moid, type=tname, name=props.get('name'), parent=props.get('parent'))
         root = moid_of(self.content.rootFolder)
         if root in objects:
             objects[root]['parent'] = None
@@ -585,6 +613,27 @@ class VCenterConnection:
             except vmodl.fault.NotFound:
                 pass  # already gone (a concurrent job, or a retried call that went through)
         self.retry(remove, 'RemoveAuthorizationRole')
+
+
+def neutral_content(oc):
+    """A pyVmomi ObjectContent -> (type, moid, {property: neutral value}), the form vcenter_fastread produces."""
+    props = {}
+    for p in oc.propSet or []:
+        val = p.val
+        if p.name == 'roleList':
+            val = [role_dict(r) for r in val or []]
+        elif p.name == 'privilegeList':
+            val = [dict(id=x.privId, group=x.privGroupName, name=x.name, on_parent=bool(x.onParent)) for x in val or []]
+        elif p.name == 'field':
+            val = [(f.key, f.name) for f in val or []]
+        elif p.name == 'customValue':
+            val = [(cv.key, getattr(cv, 'value', None)) for cv in val or []]
+        elif hasattr(val, '_moId'):
+            val = moid_of(val)
+        elif isinstance(val, (list, tuple)):
+            val = [moid_of(x) if hasattr(x, '_moId') else x for x in val]
+        props[p.name] = val
+    return oc.obj.__class__.__name__.split('.')[-1], moid_of(oc.obj), props
 
 
 def role_dict(r) -> dict:
