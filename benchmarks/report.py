@@ -17,7 +17,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PLOT_VENV = os.path.join(HERE, 'output', 'venv-plot')
-PHASE_ORDER = {'onboard': 0, 'rerun': 1, 'audit': 2, 'offboard': 3}
+PHASE_ORDER = {'onboard': 0, 'rerun': 1, 'onboard_one': 2, 'audit': 3, 'offboard': 4}
 
 
 def tool_label(r):
@@ -279,7 +279,7 @@ def plot(results_path, png):
     rows = [r for r in results['rows'] if not r.get('sweep') and r['rc'] == 0]
     delays = sorted({r['delay_ms'] for r in rows})
     fig, axes = plt.subplots(1, 3, figsize=(16, 6.2))
-    styles = {'onboard': '-', 'rerun': '--', 'offboard': ':', 'audit': '-.'}
+    styles = {'onboard': '-', 'rerun': '--', 'offboard': ':', 'audit': '-.', 'onboard_one': '-'}
     markers = {0: 'o', 1: 's', 2: '^', 3: 'D'}
     series = {}
     for r in rows:

@@ -405,8 +405,12 @@ def write_tenant_inventory(rundir, sim, tenants):
     return path
 
 
-def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available):
-    """(phase, ansible-playbook arguments, extra environment) of this collection's run."""
+def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant=None):
+    """(phase, ansible-playbook arguments, extra environment) of this collection's run.
+
+    With ``new_tenant`` (playbooks flavour) the inventory holds one more tenant: onboard and rerun leave it out
+    (``-l 'tenants:!<new>'``), then phase ``onboard_one`` onboards only it (``-l <new>``) into the vCenter that holds
+    the T others - the weekly "one new customer" run - before the audit and offboard of all T+1."""
     if flavour == 'modules':
         ev = ['-e', '@' + vars_file]
         phases = [('onboard', [os.path.join(PLAYBOOKS, 'ours_onboard.yml')] + ev),
@@ -415,15 +419,18 @@ def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available):
             phases.append(('audit', [os.path.join(PLAYBOOKS, 'ours_audit.yml')] + ev))
         phases.append(('offboard', [os.path.join(PLAYBOOKS, 'ours_offboard.yml')] + ev))
         return [(name, a, {}) for name, a in phases]
-    inv = write_tenant_inventory(rundir, sim, tenants)
+    inv = write_tenant_inventory(rundir, sim, tenants + ([new_tenant] if new_tenant else []))
     # vCenter credentials as the AWX "VMware vCenter" credential injects them (inventories/sample/group_vars/tenants.yml)
     env = dict(VMWARE_USER=sim.username, VMWARE_PASSWORD=sim.password)
     common = ['-i', inv, '-e', 'tenantdr_azure_enabled=false']
     pb = os.path.join(REPO, 'playbooks')
-    return [('onboard', [os.path.join(pb, 'onboard_tenant.yml')] + common, env),
-            ('rerun', [os.path.join(pb, 'onboard_tenant.yml')] + common, env),
-            ('audit', [os.path.join(pb, 'audit_tenants.yml')] + common, env),
-            ('offboard', [os.path.join(pb, 'offboard_tenant.yml')] + common, env)]
+    limit = ['-l', 'tenants:!%s' % new_tenant] if new_tenant else []
+    phases = [('onboard', [os.path.join(pb, 'onboard_tenant.yml')] + common + limit, env),
+              ('rerun', [os.path.join(pb, 'onboard_tenant.yml')] + common + limit, env)]
+    if new_tenant:
+        phases.append(('onboard_one', [os.path.join(pb, 'onboard_tenant.yml')] + common + ['-l', new_tenant], env))
+    return phases + [('audit', [os.path.join(pb, 'audit_tenants.yml')] + common, env),
+                     ('offboard', [os.path.join(pb, 'offboard_tenant.yml')] + common, env)]
 
 
 def run_plan(sim, rundir, forks, vars_file):
@@ -437,11 +444,14 @@ def run_plan(sim, rundir, forks, vars_file):
 def bench_ours(args, T, V, delay, spec, rundir, flavour, audit_available):
     rows, perms = [], None
     tenants = [tenant_name(i + 1) for i in range(T)]
+    new_tenant = tenant_name(T + 1) if (args.one_new_tenant and flavour == 'playbooks') else None
+    if new_tenant:
+        spec = generated_inventory(T + 1, V)
     with VCenterSimulator(spec, delay_ms=delay, start_timeout=600) as sim:
         log('T=%d V=%d delay=%dms tenantdr.asr (%s): simulator up in %.1f s' % (T, V, delay, flavour, sim.startup_seconds))
         vars_file = write_vars(rundir, sim, tenants)
         plan, _plan_usage = run_plan(sim, rundir, args.forks, vars_file)
-        for phase, pb_args, env in ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available):
+        for phase, pb_args, env in ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant):
             row = run_phase(sim, rundir, 'ours-%s-%s' % (flavour, phase), pb_args, args.forks, env)
             row.update(phase=phase)
             rows.append(row)
@@ -510,6 +520,9 @@ def main(argv=None):
                          're-run reads do not grow with objects per tenant (empty: skip)')
     ap.add_argument('--vms-sweep-tenants', type=int, default=10)
     ap.add_argument('--forks', type=int, default=5)
+    ap.add_argument('--one-new-tenant', action='store_true',
+                    help='playbooks flavour: the simulator and inventory hold T+1 tenants; onboard/rerun cover T of them, '
+                         'then phase onboard_one onboards the last one alone (-l) into the vCenter holding the T others')
     ap.add_argument('--output', default=DOCS, help='where results.json, README.md and scaling.png go')
     ap.add_argument('--merge', action='store_true',
                     help='keep rows of an existing results.json that this run does not measure again')

@@ -41,6 +41,39 @@ options:
       - Falls back to E(VMWARE_VALIDATE_CERTS), which AWX sets from its global setting.
     type: bool
     default: true
+  proxy_host:
+    description:
+      - Address of an HTTP proxy to reach vCenter through (HTTP CONNECT), as in community.vmware.
+      - Falls back to E(VMWARE_PROXY_HOST).
+    type: str
+  proxy_port:
+    description:
+      - Port of O(proxy_host) (80 when not given).
+      - Falls back to E(VMWARE_PROXY_PORT).
+    type: int
+  connection_timeout:
+    description:
+      - Seconds to wait for vCenter to accept a connection and to answer one call; no limit when not given.
+      - A call that times out counts as a transient failure and is retried (O(retries)).
+      - Falls back to E(VMWARE_CONNECTION_TIMEOUT).
+    type: int
+  retries:
+    description:
+      - How many times a read or an idempotent write (setting a permission is an upsert) is retried after a transient
+        failure - a dropped or reset connection, a timeout, HTTP 502/503/504, or a C(HostCommunication)-style fault -
+        with jittered exponential backoff (at most 8 s between attempts). V(0) turns retries off.
+      - Every retry made is returned in C(retries).
+      - Falls back to E(TENANTDR_VCENTER_RETRIES).
+    type: int
+    default: 4
+  fast_read:
+    description:
+      - Parse the two bulk reads (the inventory's C(RetrievePropertiesEx) and C(RetrieveAllPermissions)) with a plain XML
+        parser instead of building pyVmomi objects for every element - several times faster on a large vCenter. The
+        request and the session are pyVmomi's; any unexpected answer falls back to pyVmomi's parser.
+      - V(false) always uses pyVmomi's parser.
+    type: bool
+    default: true
 requirements:
   - pyvmomi >= 8.0.1.0
 """

@@ -87,10 +87,19 @@ class PermissionModel:
         self.snap = snap
         self.by_entity = {}
         self.by_principal = {}
-        for p in snap.permissions:
-            q = dict(p, entity=defining_entity(snap, p['entity']), reported_on=p['entity'])
+        # (entity, principal key, group) -> permissions: one level of one account is a dict lookup, not a scan of the
+        # entity's permissions (the root folder and a shared datacenter hold one permission per tenant)
+        self.by_entity_account = {}
+        defining = {}
+        for seq, p in enumerate(snap.permissions):
+            entity = defining.get(p['entity'])
+            if entity is None:
+                entity = defining[p['entity']] = defining_entity(snap, p['entity'])
+            q = dict(p, entity=entity, reported_on=p['entity'], seq=seq)
+            key = (principal_key(q['principal']), bool(q['group']))
             self.by_entity.setdefault(q['entity'], []).append(q)
-            self.by_principal.setdefault((principal_key(q['principal']), bool(q['group'])), []).append(q)
+            self.by_principal.setdefault(key, []).append(q)
+            self.by_entity_account.setdefault((q['entity'],) + key, []).append(q)
         self._privileges = {r['id']: frozenset(r.get('privileges') or ()) for r in snap.roles}
 
     # -- roles ---------------------------------------------------------------------------
@@ -139,11 +148,12 @@ class PermissionModel:
     # -- evaluation ----------------------------------------------------------------------
     def level(self, entity, account, explicit):
         """Rules 2 and 3 at one level: the permissions that decide there, or None when none applies."""
-        perms = [p for p in self.by_entity.get(entity, ()) if account.applies(p) and (explicit or p['propagate'])]
-        if not perms:
-            return None
-        users = [p for p in perms if not p['group']]
-        return users if users else perms
+        index = self.by_entity_account
+        users = [p for p in index.get((entity, account.user_key, False), ()) if explicit or p['propagate']]
+        if users:
+            return users
+        groups = [p for g in account.group_keys for p in index.get((entity, g, True), ()) if explicit or p['propagate']]
+        return sorted(groups, key=lambda p: p['seq']) if groups else None
 
     def effective(self, moid, account):
         """Effective privileges of ``account`` on ``moid``."""
@@ -196,8 +206,10 @@ def _state(model, role_id, propagate):
     return '%s (propagate=%s)' % (model.role_name(role_id), 'true' if propagate else 'false')
 
 
-def audit_tenant(model, tenant, plan, owners, vm_ancestors):
-    """Audit one tenant access account; return its report entry (leaks included)."""
+def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
+    """Audit one tenant access account; return its report entry (leaks included).
+
+    ``own_vms``: the tenant's VMs (moids), when the caller has them (else computed from ``owners``)."""
     snap = model.snap
     name = tenant['name']
     account = Account(tenant['access_account'], tenant.get('access_account_groups'))
@@ -238,7 +250,7 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors):
 
     # -- visibility -----------------------------------------------------------------------
     grants_propagate = [p for p in perms if p['propagate'] and model.role_privileges(p['role_id'])]
-    own_vms = sorted((m for m, t in owners.items() if t == name), key=snap.label)
+    own_vms = sorted(own_vms if own_vms is not None else (m for m, t in owners.items() if t == name), key=snap.label)
     if grants_propagate:
         candidates = [vm['moid'] for vm in snap.vms()]
     else:
@@ -353,8 +365,11 @@ def audit(snap, tenants, plan_result):
             above = above | {defining_entity(snap, vm['host'])}
         vm_ancestors[vm['moid']] = above
     report = dict(tenants={}, leaks=[])
+    owned = {}
+    for vm, owner in owners.items():
+        owned.setdefault(owner, []).append(vm)
     for t in tenants:
-        entry = audit_tenant(model, t, plans[t['name']], owners, vm_ancestors)
+        entry = audit_tenant(model, t, plans[t['name']], owners, vm_ancestors, owned.get(t['name'], []))
         report['tenants'][t['name']] = entry
         report['leaks'].extend(entry['leaks'])
     counts = {c: 0 for c in LEAK_CLASSES}

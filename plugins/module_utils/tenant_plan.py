@@ -47,40 +47,13 @@ import re
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import PlanError, principal_key, validate_principal
+# The tenant schema lives in tenant_model (one place for validation, docs and the roles); re-exported here.
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import (  # noqa: F401 pylint: disable=unused-import
+    DEFAULT_DR_ROLE, PLACEMENTS, REQUIRED_KEYS, SELECTOR_KEYS, TENANT_KEYS, TOPOLOGIES)
 
-TOPOLOGIES = ('shared_hsp', 'dedicated_hsp', 'msp')
 KINDS = ('vcenter_root', 'datacenter', 'cluster', 'host', 'datastore', 'datastore_cluster', 'network',
          'management_server', 'tenant_vm')
 READ_ONLY = 'ReadOnly'
-DEFAULT_DR_ROLE = 'Azure_Site_Recovery'
-
-#: tenant key -> (expected type name, default).  ``None`` default = not given.
-TENANT_KEYS = {
-    'name': ('str', None),
-    'topology': ('str', None),
-    'vcenter': ('str', None),
-    'access_account': ('str', None),
-    'access_account_groups': ('list', []),
-    'failback': ('bool', True),
-    'dr_role': ('str', DEFAULT_DR_ROLE),
-    'vm_selectors': ('dict', {}),
-    'datacenters': ('list', []),
-    'management_servers': ('list', []),
-    'allow_empty_selectors': ('bool', False),
-    'include_templates': ('bool', False),
-    'placement': ('str', 'domain'),
-}
-#: ``domain``: every host of each cluster and every datastore of each datastore cluster a tenant VM or management
-#: server uses (DRS, HA and Storage DRS move VMs inside those); ``exact``: only the objects in use right now.
-PLACEMENTS = ('domain', 'exact')
-REQUIRED_KEYS = ('name', 'topology', 'access_account')
-SELECTOR_KEYS = {
-    'folders': 'list',
-    'resource_pools': 'list',
-    'name_patterns': 'list',
-    'custom_attributes': 'dict',
-    'tags': 'list',
-}
 TAG_FORMS = "'category/tag' (category and tag names) or a tag id 'urn:vmomi:InventoryServiceTag:...'"
 
 
@@ -395,7 +368,8 @@ def select_vms(snap, tenant, index=None):
         if not found:
             empty("resource pool selector '%s'" % obj['path'], obj['path'])
 
-    scoped = keep([vm for vm in index.vms if scope is None or vm.get('datacenter') in scope])
+    scoped = keep([vm for vm in index.vms if scope is None or vm.get('datacenter') in scope]) \
+        if (sels['name_patterns'] or sels['custom_attributes']) else []  # O(VMs) per tenant: only when needed
     for pattern in sels['name_patterns']:
         pat = pattern.lower()
         found = [vm for vm in scoped if fnmatch.fnmatchcase((vm['name'] or '').lower(), pat)]

@@ -17,12 +17,19 @@ The snapshot is plain Python data (dicts, lists, strings), so the planning code 
 """
 from __future__ import annotations
 
+import errno
+import http.client
+import random
+import socket
 import ssl
+import time
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.tenantdr.asr.plugins.module_utils import vcenter_fastread as fastread
+
 try:
-    from pyVim.connect import SmartConnect, Disconnect
+    from pyVim.connect import SmartConnect
     from pyVmomi import vim, vmodl
     HAS_PYVMOMI = True
     PYVMOMI_IMPORT_ERROR = None
@@ -45,7 +52,72 @@ def vcenter_argument_spec() -> dict:
                       fallback=(env_fallback, ['VMWARE_PASSWORD'])),
         port=dict(type='int', default=443, fallback=(env_fallback, ['VMWARE_PORT'])),
         validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['VMWARE_VALIDATE_CERTS'])),
+        proxy_host=dict(type='str', fallback=(env_fallback, ['VMWARE_PROXY_HOST'])),
+        proxy_port=dict(type='int', fallback=(env_fallback, ['VMWARE_PROXY_PORT'])),
+        connection_timeout=dict(type='int', fallback=(env_fallback, ['VMWARE_CONNECTION_TIMEOUT'])),
+        retries=dict(type='int', default=4, fallback=(env_fallback, ['TENANTDR_VCENTER_RETRIES'])),
+        fast_read=dict(type='bool', default=True),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Retries: transient failures around reads and idempotent writes
+# --------------------------------------------------------------------------------------------
+
+#: vSphere faults that say "try again" rather than "this is wrong" (vsphere.md: host/vpxd communication,
+#: a request cancelled by a restarting service, a busy server).
+TRANSIENT_FAULTS = frozenset(['HostCommunication', 'HostNotConnected', 'HostNotReachable', 'RequestCanceled',
+                              'SystemError', 'NotSupportedHost', 'TooManyConcurrentNfcSessions', 'Timedout',
+                              'ResourceInUse'])
+TRANSIENT_ERRNOS = frozenset([errno.ECONNRESET, errno.ECONNABORTED, errno.ECONNREFUSED, errno.EPIPE, errno.ETIMEDOUT,
+                              errno.EHOSTUNREACH, errno.ENETUNREACH])
+TRANSIENT_HTTP = ('502', '503', '504')
+
+
+def is_transient(exc) -> bool:
+    """True when ``exc`` is worth retrying: a dropped or timed-out connection, an HTTP 502/503/504, or a
+    HostCommunication-style vSphere fault. Authentication, TLS and every other fault are not transient."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return False
+    if HAS_PYVMOMI and isinstance(exc, vmodl.MethodFault):
+        return exc.__class__.__name__.split('.')[-1] in TRANSIENT_FAULTS
+    if isinstance(exc, (http.client.RemoteDisconnected, http.client.IncompleteRead, http.client.BadStatusLine,
+                        ConnectionError, socket.timeout, TimeoutError)):
+        return True
+    if isinstance(exc, http.client.HTTPException):
+        return any(code in str(exc) for code in TRANSIENT_HTTP)
+    if isinstance(exc, OSError):
+        return exc.errno in TRANSIENT_ERRNOS
+    return False
+
+
+def backoff_delays(retries, base=0.5, cap=8.0, rng=random.random):
+    """Jittered exponential backoff ("full jitter"): the delay before retry n is uniform in [0, min(cap, base*2^n)],
+    with a floor of a tenth of it so a retry never hammers the server."""
+    for n in range(max(0, int(retries))):
+        ceiling = min(cap, base * (2 ** n))
+        yield ceiling * (0.1 + 0.9 * rng())
+
+
+def with_retries(call, retries=4, what='vCenter call', on_retry=None, sleep=time.sleep, delays=None):
+    """Run ``call()``; on a transient failure wait and run it again, at most ``retries`` more times.
+
+    Only for reads and idempotent writes (SetEntityPermissions is an upsert; removals treat NotFound as done).
+    ``on_retry(exc, attempt, delay)`` is told about every retry (the modules record them in their result).
+    """
+    waits = list(delays if delays is not None else backoff_delays(retries))
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except Exception as exc:  # pylint: disable=broad-except
+            if attempt >= len(waits) or not is_transient(exc):
+                raise
+            delay = waits[attempt]
+            attempt += 1
+            if on_retry is not None:
+                on_retry(exc, attempt, delay, what)
+            sleep(delay)
 
 
 def require_pyvmomi(module) -> None:
@@ -130,6 +202,11 @@ class Snapshot:
         self._roles_by_id = {r['id']: r for r in roles}
 
     # -- roles ---------------------------------------------------------------------------
+    def set_roles(self, roles):
+        """Replace the roles (after this run created, changed or deleted one)."""
+        self.roles = roles
+        self._roles_by_id = {r['id']: r for r in roles}
+
     def role_by_id(self, role_id):
         return self._roles_by_id.get(role_id)
 
@@ -235,11 +312,18 @@ def _annotate(objects):
 
 
 class VCenterConnection:
-    """A logged-in pyVmomi session plus the bulk readers and writers the modules use."""
+    """A logged-in pyVmomi session plus the bulk readers and writers the modules use.
+
+    One login per connection (``RetrieveServiceContent`` + ``Login``, ``Logout`` at the end); reads and idempotent
+    writes are retried on transient failures (:func:`with_retries`), ``retried`` lists every retry made.
+    """
 
     def __init__(self, params):
         self.params = params
         self.si = None
+        self.content = None
+        self.auth = None
+        self.retried = []
 
     # -- session -------------------------------------------------------------------------
     def __enter__(self):
@@ -249,42 +333,99 @@ class VCenterConnection:
     def __exit__(self, *exc):
         self.disconnect()
 
+    def _note_retry(self, exc, attempt, delay, what):
+        self.retried.append(dict(call=what, attempt=attempt, delay_s=round(delay, 2),
+                                 error=fault_text(exc) if HAS_PYVMOMI and isinstance(exc, vmodl.MethodFault) else
+                                 '%s: %s' % (type(exc).__name__, exc)))
+
+    def retry(self, call, what):
+        """Run ``call()`` with this connection's retry bound (option ``retries``)."""
+        retries = self.params.get('retries')
+        return with_retries(call, retries=4 if retries is None else retries, what=what, on_retry=self._note_retry)
+
     def connect(self):
         p = self.params
         kwargs = dict(host=p['hostname'], user=p['username'], pwd=p['password'], port=p['port'])
-        if not p['validate_certs']:
+        if not p.get('validate_certs', True):
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
             kwargs['sslContext'] = ctx
+        if p.get('proxy_host'):
+            kwargs.update(httpProxyHost=p['proxy_host'], httpProxyPort=p.get('proxy_port') or 80)
+        if p.get('connection_timeout'):
+            kwargs['httpConnectionTimeout'] = p['connection_timeout']
+        where = '%s:%s' % (p['hostname'], p['port'])
         try:
-            self.si = SmartConnect(**kwargs)
+            self.si = self.retry(lambda: SmartConnect(**kwargs), 'login')
         except vim.fault.InvalidLogin:
-            raise VCenterError("vCenter %s:%s rejected the login of '%s' (InvalidLogin)" % (p['hostname'], p['port'], p['username']))
+            raise VCenterError("vCenter %s rejected the login of '%s' (InvalidLogin)" % (where, p['username']))
         except ssl.SSLError as exc:
-            raise VCenterError("TLS error talking to vCenter %s:%s: %s. Use a trusted certificate, or set validate_certs: false for a lab"
-                               % (p['hostname'], p['port'], exc))
-        except OSError as exc:
-            raise VCenterError("cannot reach vCenter %s:%s: %s" % (p['hostname'], p['port'], exc))
+            raise VCenterError("TLS error talking to vCenter %s: %s. Use a trusted certificate, or set validate_certs: false for a lab"
+                               % (where, exc))
+        except (OSError, http.client.HTTPException) as exc:
+            raise VCenterError("cannot reach vCenter %s: %s" % (where, exc))
         except vmodl.MethodFault as exc:
-            raise VCenterError("vCenter %s:%s refused the connection: %s" % (p['hostname'], p['port'], fault_text(exc)))
-        self.content = self.si.RetrieveContent()
+            raise VCenterError("vCenter %s refused the connection: %s" % (where, fault_text(exc)))
+        # SmartConnect has read the service content already; pyVmomi caches it on the stub-bound ServiceInstance
+        # only through RetrieveContent, so read it once here and reuse it (also for the logout).
+        self.content = self.retry(self.si.RetrieveContent, 'RetrieveServiceContent')
         self.auth = self.content.authorizationManager
         return self
 
     def disconnect(self):
         if self.si is not None:
             try:
-                Disconnect(self.si)
+                self.content.sessionManager.Logout()
             except Exception:  # pylint: disable=broad-except
                 pass  # logging out is best effort
             self.si = None
 
     # -- bulk read -----------------------------------------------------------------------
     def read_snapshot(self, with_permissions=True) -> Snapshot:
-        """One property-collector pass over everything, then one RetrieveAllPermissions."""
+        """One property-collector pass over everything, then one RetrieveAllPermissions (each retried as a whole)."""
+        snap = self.retry(self._read_inventory, 'RetrievePropertiesEx (inventory)')
+        if with_permissions:
+            snap.permissions = self.read_permissions()
+        return snap
+
+    def _collect(self, obj_specs, prop_specs):
+        """RetrievePropertiesEx (+ continuation pages) -> [(type, moid, {property: neutral value})].
+
+        The answer is parsed by vcenter_fastread when it can; otherwise (or with fast_read off) by pyVmomi."""
+        pc = self.content.propertyCollector
+        spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=obj_specs, propSet=prop_specs)
+        options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=10000)
+        if self.params.get('fast_read', True):
+            try:
+                out = self._collect_fast(pc, spec, options)
+                if out is not None:
+                    return out
+            except fastread.FastReadUnavailable:
+                pass
+        contents = []
+        result = pc.RetrievePropertiesEx([spec], options)
+        while result is not None:
+            contents.extend(neutral_content(oc) for oc in result.objects or [])
+            result = pc.ContinueRetrievePropertiesEx(result.token) if result.token else None
+        return contents
+
+    def _collect_fast(self, pc, spec, options):
+        stub = self.si._stub
+        body = fastread.raw_call(stub, pc, 'RetrievePropertiesEx', [[spec], options])
+        if body is None:
+            return None
+        contents, token = fastread.parse_property_contents(body)
+        while token:
+            body = fastread.raw_call(stub, pc, 'ContinueRetrievePropertiesEx', [token])
+            if body is None:
+                raise fastread.FastReadUnavailable('continuation page refused')
+            page, token = fastread.parse_property_contents(body)
+            contents.extend(page)
+        return contents
+
+    def _read_inventory(self) -> Snapshot:
         content = self.content
-        pc = content.propertyCollector
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ManagedEntity], True)
         try:
             traverse = vmodl.query.PropertyCollector.TraversalSpec(
@@ -303,63 +444,54 @@ class VCenterConnection:
             prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=vim.AuthorizationManager,
                                                                          pathSet=['roleList', 'privilegeList']))
             prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=vim.CustomFieldsManager, pathSet=['field']))
-            spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=obj_specs, propSet=prop_specs)
-            options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=10000)
-            contents = []
-            result = pc.RetrievePropertiesEx([spec], options)
-            while result is not None:
-                contents.extend(result.objects or [])
-                result = pc.ContinueRetrievePropertiesEx(result.token) if result.token else None
+            contents = self._collect(obj_specs, prop_specs)
         finally:
             try:
                 view.DestroyView()
-            except vmodl.MethodFault:
-                pass
-        snap = self._snapshot_from(contents)
-        if with_permissions:
-            snap.permissions = [permission_dict(p) for p in self.auth.RetrieveAllPermissions()]
-        return snap
+            except Exception:  # pylint: disable=broad-except
+                pass  # the view dies with the session anyway
+        return self._snapshot_from(contents)
+
+    def read_roles(self) -> Snapshot:
+        """Roles and privileges only (one RetrievePropertiesEx on the AuthorizationManager): a Snapshot with just the
+        root folder as inventory and no permissions, for the role module, which needs nothing else."""
+        def read():
+            prop = vmodl.query.PropertyCollector.PropertySpec(type=vim.AuthorizationManager,
+                                                              pathSet=['roleList', 'privilegeList'])
+            return self._collect([vmodl.query.PropertyCollector.ObjectSpec(obj=self.auth, skip=False)], [prop])
+        return self._snapshot_from(self.retry(read, 'RetrievePropertiesEx (roles)'))
 
     def _snapshot_from(self, contents) -> Snapshot:
+        """Neutral contents ([(type, moid, props)], see _collect) -> Snapshot."""
         objects = {}
         roles = []
         privileges = []
         field_names = {}
         root = moid_of(self.content.rootFolder)
         raw_custom = {}
-        for oc in contents:
-            props = {p.name: p.val for p in (oc.propSet or [])}
-            tname = oc.obj.__class__.__name__.split('.')[-1]
-            if isinstance(oc.obj, vim.AuthorizationManager):
-                for r in props.get('roleList') or []:
-                    roles.append(dict(id=r.roleId, name=r.name, label=(r.info.label if r.info else r.name),
-                                      system=bool(r.system), privileges=sorted(r.privilege or [])))
-                for p in props.get('privilegeList') or []:
-                    privileges.append(dict(id=p.privId, group=p.privGroupName, name=p.name, on_parent=bool(p.onParent)))
+        for tname, moid, props in contents:
+            if tname == 'AuthorizationManager':
+                roles.extend(props.get('roleList') or [])
+                privileges.extend(props.get('privilegeList') or [])
                 continue
-            if isinstance(oc.obj, vim.CustomFieldsManager):
-                for f in props.get('field') or []:
-                    field_names[f.key] = f.name
+            if tname == 'CustomFieldsManager':
+                field_names.update(dict(props.get('field') or []))
                 continue
-            moid = moid_of(oc.obj)
-            obj = dict(moid=moid, type=tname, name=props.get('name'), parent=moid_of(props.get('parent')))
+            obj = dict(moid=moid, type=tname, name=props.get('name'), parent=props.get('parent'))
             if tname == 'Datacenter':
-                obj.update(vm_folder=moid_of(props.get('vmFolder')), host_folder=moid_of(props.get('hostFolder')),
-                           datastore_folder=moid_of(props.get('datastoreFolder')),
-                           network_folder=moid_of(props.get('networkFolder')))
+                obj.update(vm_folder=props.get('vmFolder'), host_folder=props.get('hostFolder'),
+                           datastore_folder=props.get('datastoreFolder'), network_folder=props.get('networkFolder'))
             elif tname == 'Folder':
                 obj['child_type'] = list(props.get('childType') or [])
             elif tname in COMPUTE_TYPES:
-                obj.update(resource_pool=moid_of(props.get('resourcePool')), hosts=[moid_of(h) for h in props.get('host') or []])
+                obj.update(resource_pool=props.get('resourcePool'), hosts=list(props.get('host') or []))
             elif tname == 'HostSystem':
-                obj.update(datastores=[moid_of(d) for d in props.get('datastore') or []],
-                           networks=[moid_of(n) for n in props.get('network') or []])
+                obj.update(datastores=list(props.get('datastore') or []), networks=list(props.get('network') or []))
             elif tname == 'VirtualMachine':
-                obj.update(resource_pool=moid_of(props.get('resourcePool')), host=moid_of(props.get('runtime.host')),
-                           datastores=[moid_of(d) for d in props.get('datastore') or []],
-                           networks=[moid_of(n) for n in props.get('network') or []],
+                obj.update(resource_pool=props.get('resourcePool'), host=props.get('runtime.host'),
+                           datastores=list(props.get('datastore') or []), networks=list(props.get('network') or []),
                            template=bool(props.get('config.template')))
-                raw_custom[moid] = [(cv.key, getattr(cv, 'value', None)) for cv in props.get('customValue') or []]
+                raw_custom[moid] = props.get('customValue') or []
             objects[moid] = obj
         if root not in objects:
             objects[root] = dict(moid=root, type='Folder', name='Datacenters', parent=None, child_type=[])
@@ -376,10 +508,45 @@ class VCenterConnection:
                         about=dict(name=about.fullName, version=about.version, api_version=about.apiVersion))
 
     def read_permissions(self):
+        return self.retry(self._read_permissions, 'RetrieveAllPermissions')
+
+    def _read_permissions(self):
+        if self.params.get('fast_read', True):
+            try:
+                body = fastread.raw_call(self.si._stub, self.auth, 'RetrieveAllPermissions', [])
+                if body is not None:
+                    return fastread.parse_permissions(body)
+            except fastread.FastReadUnavailable:
+                pass
         return [permission_dict(p) for p in self.auth.RetrieveAllPermissions()]
 
     def role_permissions(self, role_id):
-        return [permission_dict(p) for p in self.auth.RetrieveRolePermissions(role_id)]
+        """The permissions that use ``role_id`` (RetrieveRolePermissions), each with its entity's type."""
+        return self.retry(lambda: [dict(permission_dict(p), entity_type=p.entity.__class__.__name__.split('.')[-1])
+                                   for p in self.auth.RetrieveRolePermissions(role_id)], 'RetrieveRolePermissions')
+
+    def entity_paths(self, refs):
+        """Inventory paths of the entities ``refs`` ([(type, moid)]) from ONE RetrievePropertiesEx that follows
+        ``parent`` up to the root folder: no full inventory read. Returns {moid: path}."""
+        if not refs:
+            return {}
+        up = vmodl.query.PropertyCollector.TraversalSpec(name='up', path='parent', skip=False, type=vim.ManagedEntity,
+                                                         selectSet=[vmodl.query.PropertyCollector.SelectionSpec(name='up')])
+        specs = [vmodl.query.PropertyCollector.ObjectSpec(obj=self.entity_ref(typ, moid), skip=False, selectSet=[up])
+                 for typ, moid in sorted(set(refs))]
+        prop = vmodl.query.PropertyCollector.PropertySpec(type=vim.ManagedEntity, pathSet=['name', 'parent'])
+        contents = self.retry(lambda: self._collect(specs, [prop]), 'RetrievePropertiesEx (paths)')
+        objects = {}
+        for tname, moid, props in contents:
+            objects[moid] = dict(moid=moid, type=tname, name=props.get('name'), parent=props.get('parent'))
+        root = moid_of(self.content.rootFolder)
+        if root in objects:
+            objects[root]['parent'] = None
+        _build_paths(objects, root)
+        return {m: o['path'] for m, o in objects.items()}
+
+    def entity_ref(self, typ, moid):
+        return getattr(vim, typ)(moid, self.si._stub)
 
     def principal_exists(self, principal, group):
         """Ask vCenter's user directory whether ``principal`` (login@domain or DOMAIN\\login) exists."""
@@ -390,8 +557,8 @@ class VCenterConnection:
             login, domain = p.rsplit('@', 1)
         else:
             domain, login = None, p
-        found = self.content.userDirectory.RetrieveUserGroups(
-            domain=domain, searchStr=login, exactMatch=True, findUsers=not group, findGroups=group)
+        found = self.retry(lambda: self.content.userDirectory.RetrieveUserGroups(
+            domain=domain, searchStr=login, exactMatch=True, findUsers=not group, findGroups=group), 'RetrieveUserGroups')
         wanted = login.lower()
         for r in found or []:
             name = r.principal.split('\\')[-1].split('@')[0].lower()
@@ -404,23 +571,74 @@ class VCenterConnection:
         return getattr(vim, snapshot.objects[moid]['type'])(moid, self.si._stub)
 
     def set_permissions(self, snapshot: Snapshot, moid, perms):
-        """One SetEntityPermissions call with the given permissions (upsert per principal)."""
+        """One SetEntityPermissions call with the given permissions (an upsert per principal, so retried)."""
         entity = self.entity(snapshot, moid)
-        self.auth.SetEntityPermissions(entity, [
-            vim.AuthorizationManager.Permission(principal=p['principal'], group=p['group'], roleId=p['role_id'],
-                                                propagate=p['propagate']) for p in perms])
+        batch = [vim.AuthorizationManager.Permission(principal=p['principal'], group=p['group'], roleId=p['role_id'],
+                                                     propagate=p['propagate']) for p in perms]
+        self.retry(lambda: self.auth.SetEntityPermissions(entity, batch), 'SetEntityPermissions')
 
     def remove_permission(self, snapshot: Snapshot, moid, principal, group):
-        self.auth.RemoveEntityPermission(self.entity(snapshot, moid), principal, group)
+        """RemoveEntityPermission; a permission already gone (NotFound, e.g. removed by a retried call) is done."""
+        entity = self.entity(snapshot, moid)
+
+        def remove():
+            try:
+                self.auth.RemoveEntityPermission(entity, principal, group)
+            except vmodl.fault.NotFound:
+                pass
+        self.retry(remove, 'RemoveEntityPermission')
 
     def add_role(self, name, privileges):
+        """AddAuthorizationRole; returns the new role id."""
         return self.auth.AddAuthorizationRole(name, privileges)
 
+    def ensure_role(self, name, privileges):
+        """Create role ``name``; when it exists already (another job created it at the same time, or a retried call
+        went through) re-read the roles and return ``(role_id, False)``; ``(role_id, True)`` when this call created it."""
+        try:
+            return self.retry(lambda: self.auth.AddAuthorizationRole(name, privileges), 'AddAuthorizationRole'), True
+        except (vim.fault.AlreadyExists, vim.fault.DuplicateName):
+            for role in self.read_roles().roles:
+                if role['name'].lower() == name.lower():
+                    return role['id'], False
+            raise
+
     def update_role(self, role_id, name, privileges):
-        self.auth.UpdateAuthorizationRole(role_id, name, privileges)
+        self.retry(lambda: self.auth.UpdateAuthorizationRole(role_id, name, privileges), 'UpdateAuthorizationRole')
 
     def remove_role(self, role_id, fail_if_used):
-        self.auth.RemoveAuthorizationRole(role_id, fail_if_used)
+        def remove():
+            try:
+                self.auth.RemoveAuthorizationRole(role_id, fail_if_used)
+            except vmodl.fault.NotFound:
+                pass  # already gone (a concurrent job, or a retried call that went through)
+        self.retry(remove, 'RemoveAuthorizationRole')
+
+
+def neutral_content(oc):
+    """A pyVmomi ObjectContent -> (type, moid, {property: neutral value}), the form vcenter_fastread produces."""
+    props = {}
+    for p in oc.propSet or []:
+        val = p.val
+        if p.name == 'roleList':
+            val = [role_dict(r) for r in val or []]
+        elif p.name == 'privilegeList':
+            val = [dict(id=x.privId, group=x.privGroupName, name=x.name, on_parent=bool(x.onParent)) for x in val or []]
+        elif p.name == 'field':
+            val = [(f.key, f.name) for f in val or []]
+        elif p.name == 'customValue':
+            val = [(cv.key, getattr(cv, 'value', None)) for cv in val or []]
+        elif hasattr(val, '_moId'):
+            val = moid_of(val)
+        elif isinstance(val, (list, tuple)):
+            val = [moid_of(x) if hasattr(x, '_moId') else x for x in val]
+        props[p.name] = val
+    return oc.obj.__class__.__name__.split('.')[-1], moid_of(oc.obj), props
+
+
+def role_dict(r) -> dict:
+    return dict(id=r.roleId, name=r.name, label=(r.info.label if r.info else r.name), system=bool(r.system),
+                privileges=sorted(r.privilege or []))
 
 
 def permission_dict(p) -> dict:
@@ -435,3 +653,15 @@ def fault_text(exc) -> str:
     faults = [getattr(f, 'localizedMessage', '') for f in (getattr(exc, 'faultMessage', None) or [])]
     detail = '; '.join([m for m in [msg] + faults if m])
     return '%s: %s' % (name, detail) if detail else name
+
+
+def read_plan_snapshot(connection, tenants, with_permissions=True) -> Snapshot:
+    """The one inventory read of every module that builds tenant plans (tenant_mapping, tenant_isolation_audit,
+    vcenter_tenants): the whole inventory, roles and privileges, custom attributes, and (``with_permissions``) every
+    permission. ``tenants`` are the validated tenant definitions the plans are for, so a read that only some
+    selectors need (vSphere tags) is added here, in one place."""
+    # vcenter_tags imports this module: imported here, where it is needed.
+    from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_tags import attach_tags  # pylint: disable=import-outside-toplevel
+    snap = connection.read_snapshot(with_permissions=with_permissions)
+    # vm_selectors.tags (issue 13): one bulk vAPI read of every tag's attached VMs, only when a tenant selects by tag.
+    return attach_tags(snap, connection.params, tenants)

@@ -32,6 +32,7 @@ author:
   - tenantdr.asr maintainers (@tenantdr)
 extends_documentation_fragment:
   - tenantdr.asr.vcenter
+  - tenantdr.asr.tenants
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -47,91 +48,6 @@ attributes:
     membership:
       - tenantdr.asr.vcenter
 options:
-  tenants:
-    description:
-      - The tenants hosted on this vCenter, with the same keys as
-        O(tenantdr.asr.tenant_mapping#module:tenants) (so the same variable can feed both modules).
-      - C(access_account_groups) lists the SSO groups the access account is a member of; permissions of those groups are
-        evaluated and reported too.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      name:
-        description: Tenant name, C(^[a-z0-9][a-z0-9-]{0,62}$).
-        type: str
-        required: true
-      topology:
-        description: V(shared_hsp), V(dedicated_hsp) or V(msp).
-        type: str
-        required: true
-        choices: [shared_hsp, dedicated_hsp, msp]
-      vcenter:
-        description: The vCenter the tenant lives on (informational).
-        type: str
-      access_account:
-        description: The vCenter access account of the tenant's configuration server, C(login@domain) or C(DOMAIN\login).
-        type: str
-        required: true
-      access_account_groups:
-        description: SSO groups the access account is a member of.
-        type: list
-        elements: str
-        default: []
-      failback:
-        description: V(false) for the no-failback variant (Read-only on every object).
-        type: bool
-        default: true
-      dr_role:
-        description: Name of the DR role.
-        type: str
-        default: Azure_Site_Recovery
-      vm_selectors:
-        description: How the tenant's VMs are found (a union); see O(tenantdr.asr.tenant_mapping#module:tenants[].vm_selectors).
-        type: dict
-        suboptions:
-          folders:
-            description: VM folder paths or moids.
-            type: list
-            elements: str
-          resource_pools:
-            description: Resource pool or vApp paths or moids.
-            type: list
-            elements: str
-          name_patterns:
-            description: Case-insensitive globs on VM names.
-            type: list
-            elements: str
-          custom_attributes:
-            description: Custom attribute name/value pairs; a VM must carry all of them.
-            type: dict
-          tags:
-            description: vSphere tags, C(category/tag) or a tag id, read in bulk through the vAPI REST endpoint.
-            type: list
-            elements: str
-      datacenters:
-        description: Datacenter paths limiting name pattern, custom attribute and tag matches.
-        type: list
-        elements: str
-        default: []
-      management_servers:
-        description: Management-server VM paths or moids.
-        type: list
-        elements: str
-        default: []
-      allow_empty_selectors:
-        description: Accept selectors that match no VM, with a warning.
-        type: bool
-        default: false
-      include_templates:
-        description: Also select VM templates.
-        type: bool
-        default: false
-      placement:
-        description: V(domain) (every host of the clusters and datastore of the datastore clusters in use) or V(exact).
-        type: str
-        choices: [domain, exact]
-        default: domain
   fail_on_leak:
     description:
       - Fail the task when any leak is found, with a message naming the leaks (the report is still returned).
@@ -280,14 +196,12 @@ report:
       returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
-    VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, moid_of, vim, vmodl,
+    VCenterConnection, VCenterError, fault_text, moid_of, read_plan_snapshot, vim, vmodl,
 )
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_tags import attach_tags
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
-    TenantPlanError, validate_tenants, build_plans,
+    validate_tenants, build_plans,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.isolation import audit, compare_live, leak_message
 from ansible_collections.tenantdr.asr.plugins.module_utils.server_privileges import server_check
@@ -341,38 +255,19 @@ def run_live_check(module, snap, tenants, report):
         report['summary'].append('live check: %d mismatch(es): %s' % (len(mismatches), ', '.join(m['tenant'] for m in mismatches)))
 
 
-def main():
-    argument_spec = vcenter_argument_spec()
-    argument_spec.update(
-        tenants=dict(type='list', elements='dict', required=True),
-        fail_on_leak=dict(type='bool', default=False),
-        live_check=dict(type='bool', default=False),
-        access_passwords=dict(type='dict', default={}, no_log=True),
-        fail_on_live_mismatch=dict(type='bool', default=False),
-        server_check=dict(type='bool', default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_pyvmomi(module)
-    p = module.params
-    try:
-        tenants = validate_tenants(p['tenants'])
-        with VCenterConnection(p) as vc:
-            snap = vc.read_snapshot()
-        attach_tags(snap, module.params, tenants)  # vm_selectors.tags: one bulk vAPI read
+def work(vcm):
+    p, module = vcm.params, vcm.module
+    vcm.fail_extra = dict(report={})
+    tenants = validate_tenants(p['tenants'])
+    with vcm.session() as vc:
+        snap = read_plan_snapshot(vc, tenants)
         plans = build_plans(snap, tenants)
         report = audit(snap, tenants, plans)
-        if p['server_check']:
-            with VCenterConnection(p) as vc:
-                server_check(vc, snap, tenants, plans, report)
-        report['drift'] = drift(snap, report)
-        if p['live_check']:
-            run_live_check(module, snap, tenants, report)
-    except TenantPlanError as exc:
-        module.fail_json(msg=str(exc), conflicts=exc.conflicts, report={})
-    except VCenterError as exc:
-        module.fail_json(msg=str(exc), report={})
-    except vmodl.MethodFault as exc:
-        module.fail_json(msg='vCenter refused a read: %s' % fault_text(exc), report={})
+        if p['server_check']:    # vCenter's own answer, on the same session
+            server_check(vc, snap, tenants, plans, report)
+    report['drift'] = drift(snap, report)
+    if p['live_check']:
+        run_live_check(module, snap, tenants, report)
     for warning in plans['warnings']:
         module.warn(warning)
     result = dict(changed=False, clean=report['clean'], summary=report['summary'], report=report)
@@ -382,7 +277,18 @@ def main():
         module.fail_json(msg='live check differs from the computed visibility for %s: %s'
                          % (', '.join(m['tenant'] for m in report['live_mismatches']),
                             '; '.join(m['detail'] for m in report['live_mismatches'])), **result)
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    VCenterModule(argument_spec=dict(
+        tenants=dict(type='list', elements='dict', required=True),
+        fail_on_leak=dict(type='bool', default=False),
+        live_check=dict(type='bool', default=False),
+        access_passwords=dict(type='dict', default={}, no_log=True),
+        fail_on_live_mismatch=dict(type='bool', default=False),
+        server_check=dict(type='bool', default=False),
+    )).run(work)
 
 
 if __name__ == '__main__':

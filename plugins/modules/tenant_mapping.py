@@ -30,6 +30,7 @@ author:
   - tenantdr.asr maintainers (@tenantdr)
 extends_documentation_fragment:
   - tenantdr.asr.vcenter
+  - tenantdr.asr.tenants
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -44,114 +45,7 @@ attributes:
     support: full
     membership:
       - tenantdr.asr.vcenter
-options:
-  tenants:
-    description:
-      - The tenants hosted on this vCenter. Every key is validated; an unknown key is an error naming the valid keys.
-      - All tenants of one task must be on the vCenter the connection options name.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      name:
-        description:
-          - Tenant name, C(^[a-z0-9][a-z0-9-]{0,62}$).
-        type: str
-        required: true
-      topology:
-        description:
-          - Multi-tenant model of the guide. V(shared_hsp) is shared hosting (tenants share one vCenter);
-            V(dedicated_hsp) and V(msp) have one vCenter per tenant.
-        type: str
-        required: true
-        choices: [shared_hsp, dedicated_hsp, msp]
-      vcenter:
-        description:
-          - The vCenter the tenant lives on (informational). Tenants of one task naming different vCenters are refused.
-        type: str
-      access_account:
-        description:
-          - The vCenter access account of the tenant's configuration server, as C(login@domain) or C(DOMAIN\login).
-        type: str
-        required: true
-      access_account_groups:
-        description:
-          - SSO groups the access account is a member of. Only M(tenantdr.asr.tenant_isolation_audit) uses them.
-        type: list
-        elements: str
-        default: []
-      failback:
-        description:
-          - V(false) plans the guide's no-failback variant, C(Read-only) on every object instead of the DR role.
-        type: bool
-        default: true
-      dr_role:
-        description:
-          - Name of the DR role (see M(tenantdr.asr.vcenter_tenant_role)).
-        type: str
-        default: Azure_Site_Recovery
-      vm_selectors:
-        description:
-          - How the tenant's VMs are found. The selectors combine as a union.
-        type: dict
-        suboptions:
-          folders:
-            description: VM folder inventory paths (or moids); every VM anywhere below is selected.
-            type: list
-            elements: str
-          resource_pools:
-            description: Resource pool or vApp inventory paths (or moids); every VM anywhere below, child pools and vApps included.
-            type: list
-            elements: str
-          name_patterns:
-            description: Case-insensitive shell-style globs (C(acme-*)) on VM names.
-            type: list
-            elements: str
-          custom_attributes:
-            description: Custom attribute name/value pairs; a VM must carry all of them.
-            type: dict
-          tags:
-            description:
-              - vSphere tags, each C(category/tag) (category and tag names) or a tag id (C(urn:vmomi:InventoryServiceTag:...)); a VM
-                carrying any of them is selected.
-              - The attachments of every tag of the task are read once through vCenter's vAPI REST endpoint (C(/api) on 7.0U2+,
-                C(/rest) before) with the same credentials; an unknown category or tag fails with suggestions.
-            type: list
-            elements: str
-      datacenters:
-        description:
-          - Datacenter paths that limit O(tenants[].vm_selectors.name_patterns), O(tenants[].vm_selectors.custom_attributes)
-            and O(tenants[].vm_selectors.tags) matches. Default is the whole vCenter.
-        type: list
-        elements: str
-        default: []
-      management_servers:
-        description:
-          - The tenant's management-server VMs (configuration server, process servers, master targets, scale-out process
-            servers), as inventory paths or moids. A path that matches nothing is always an error.
-        type: list
-        elements: str
-        default: []
-      allow_empty_selectors:
-        description:
-          - Accept a selector (or a selector path) that matches no VM, with a warning, for example before the tenant's VMs exist.
-        type: bool
-        default: false
-      include_templates:
-        description:
-          - Also select VM templates.
-        type: bool
-        default: false
-      placement:
-        description:
-          - V(domain) plans the placement domains of the tenant's VMs and management servers, so that DRS, HA and
-            failback moves keep working, every host of each cluster they run in and every datastore of each datastore
-            cluster (Storage DRS) they use. A standalone host is planned as its compute resource either way.
-          - V(exact) plans only the host and datastores each VM uses at the time of the run (for providers who pin VMs).
-          - Granting a host or datastore never reveals another tenant's VM (every permission is non-propagating).
-        type: str
-        choices: [domain, exact]
-        default: domain
+options: {}
 notes:
   - "The guide's table does not list VM folders, resource pools or distributed switches, so they are not planned; a
     distributed port group is planned itself (a permission on the switch does not reliably reach its port groups)."
@@ -281,14 +175,10 @@ conflicts:
        "message": "VM /DC1/vm/tenants/acme/acme-vm01 is selected by tenants acme (folder /DC1/vm/tenants/acme) and globex (folder /DC1/vm/tenants)"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
-    VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, vmodl,
-)
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_tags import attach_tags
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import read_plan_snapshot
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
-    TenantPlanError, validate_tenants, build_plans,
+    validate_tenants, build_plans,
 )
 
 
@@ -313,26 +203,18 @@ def summary_of(plans):
             % (p['tenant'], len(p['vms']), len(p['management_servers']), len(p['objects']), p['role']) for p in plans]
 
 
+def work(vcm):
+    tenants = validate_tenants(vcm.params['tenants'])  # before connecting: bad input never reaches vCenter
+    with vcm.session() as vc:
+        snap = read_plan_snapshot(vc, tenants, with_permissions=False)
+    result = build_plans(snap, tenants)
+    for warning in plan_warnings(vcm.module, snap, tenants, result):
+        vcm.module.warn(warning)
+    return dict(changed=False, plans=result['plans'], assignments=result['assignments'], summary=summary_of(result['plans']))
+
+
 def main():
-    argument_spec = vcenter_argument_spec()
-    argument_spec.update(tenants=dict(type='list', elements='dict', required=True))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_pyvmomi(module)
-    try:
-        tenants = validate_tenants(module.params['tenants'])
-        with VCenterConnection(module.params) as vc:
-            snap = vc.read_snapshot(with_permissions=False)
-        attach_tags(snap, module.params, tenants)  # vm_selectors.tags: one bulk vAPI read
-        result = build_plans(snap, tenants)
-    except TenantPlanError as exc:
-        module.fail_json(msg=str(exc), conflicts=exc.conflicts)
-    except VCenterError as exc:
-        module.fail_json(msg=str(exc))
-    except vmodl.MethodFault as exc:
-        module.fail_json(msg='vCenter refused the inventory read: %s' % fault_text(exc))
-    for warning in plan_warnings(module, snap, tenants, result):
-        module.warn(warning)
-    module.exit_json(changed=False, plans=result['plans'], assignments=result['assignments'], summary=summary_of(result['plans']))
+    VCenterModule(argument_spec=dict(tenants=dict(type='list', elements='dict', required=True))).run(work)
 
 
 if __name__ == '__main__':

@@ -190,13 +190,12 @@ summary:
   sample: {"add": 12, "update": 1, "remove": 0, "unchanged": 30, "objects": 43, "writes": 13}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
-    VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, vmodl,
-)
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import (
-    PlanError, plan_changes, summarize, diff_of, write_batches, validate_principal, principal_key,
+    PlanError, plan_changes, summarize, diff_of, validate_principal, principal_key,
+)
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import (
+    ApplyError, apply_changes, check_principals_exist,
 )
 
 
@@ -210,9 +209,18 @@ def assignment_spec():
     )
 
 
+def work(vcm):
+    p = vcm.params
+    if p['assignments'] is None:
+        p['assignments'] = [dict(principal=p['principal'], group=p['group'], role=p['role'], objects=p['objects'],
+                                 propagate=p['propagate'])]
+    with vcm.session() as vc:
+        snap = vc.read_snapshot()
+        return run(vcm.module, vc, snap)
+
+
 def main():
-    argument_spec = vcenter_argument_spec()
-    argument_spec.update(
+    VCenterModule(argument_spec=dict(
         principal=dict(type='str'),
         group=dict(type='bool', default=False),
         role=dict(type='str'),
@@ -223,22 +231,7 @@ def main():
         all_objects=dict(type='bool', default=False),
         validate_principals=dict(type='bool', default=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('principal', 'assignments')],
-                           required_one_of=[('principal', 'assignments')])
-    require_pyvmomi(module)
-    p = module.params
-    if p['assignments'] is None:
-        p['assignments'] = [dict(principal=p['principal'], group=p['group'], role=p['role'], objects=p['objects'],
-                                 propagate=p['propagate'])]
-    try:
-        with VCenterConnection(p) as vc:
-            snap = vc.read_snapshot()
-            result = run(module, vc, snap)
-    except (VCenterError, PlanError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    ), mutually_exclusive=[('principal', 'assignments')], required_one_of=[('principal', 'assignments')]).run(work)
 
 
 def resolve_assignments(module, snap):
@@ -295,24 +288,6 @@ def resolve_assignments(module, snap):
     return resolved
 
 
-def check_principals_exist(vc, snap, changes):
-    """Look up each principal that gets a new permission; raise PlanError naming the unknown ones.
-
-    Principals that already hold a permission somewhere are known to vCenter, so an idempotent
-    re-run makes no lookup at all.
-    """
-    existing = {principal_key(x['principal']) for x in snap.permissions}
-    todo = {}
-    for c in changes:
-        if c['action'] == 'add' and principal_key(c['principal']) not in existing:
-            todo[(principal_key(c['principal']), c['group'])] = c['principal']
-    missing = [name for (key, group), name in sorted(todo.items()) if not vc.principal_exists(name, group)]
-    if missing:
-        raise PlanError("nothing was changed; vCenter's user directory does not know principal(s): %s. Create the vCenter "
-                        "access account in vCenter SSO / your identity source first, or set validate_principals: false"
-                        % ', '.join("'%s'" % m for m in missing))
-
-
 def run(module, vc, snap):
     p = module.params
     assignments = resolve_assignments(module, snap)
@@ -326,25 +301,10 @@ def run(module, vc, snap):
     counts['unchanged'] = max(0, len(planned) - counts['add'] - counts['update'] - (counts['remove'] if p['state'] == 'absent' else 0))
     writes = 0
     if changes and not module.check_mode:
-        sets, removes = write_batches(changes)
-        done = 0
         try:
-            for moid, batch in sets.items():
-                vc.set_permissions(snap, moid, [dict(principal=c['principal'], group=c['group'], role_id=c['after']['role_id'],
-                                                     propagate=c['after']['propagate']) for c in batch])
-                writes += 1
-                done += len(batch)
-            for moid, principal, group in removes:
-                try:
-                    vc.remove_permission(snap, moid, principal, group)
-                except vmodl.fault.NotFound:
-                    pass  # already gone (removed concurrently): the wanted state holds
-                writes += 1
-                done += 1
-        except vmodl.MethodFault as exc:
-            module.fail_json(msg='vCenter refused a permission change after %d of %d change(s) were applied: %s. '
-                                 'Fix the cause and re-run; the run converges from where it stopped.'
-                                 % (done, len(changes), fault_text(exc)), changes=changes)
+            writes = apply_changes(vc, snap, changes)
+        except ApplyError as exc:
+            module.fail_json(msg=str(exc), changes=changes)
     counts['writes'] = writes
     result = dict(changed=bool(changes), changes=changes, summary=counts)
     if module._diff:

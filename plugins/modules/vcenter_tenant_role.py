@@ -188,19 +188,46 @@ used_by:
   sample: [{"path": "/DC1/vm/tenants/acme/acme-vm01", "principal": "VSPHERE.LOCAL\\acme-dr", "group": false, "propagate": false}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterModule
+from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import ProfileError, SYSTEM_PRIVILEGES
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import converge_role, desired_privileges
 
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
-    VCenterConnection, VCenterError, vcenter_argument_spec, require_pyvmomi, fault_text, vmodl,
-)
-from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import (
-    ProfileError, profile_privileges, check_privileges, compatibility, plan_role, SYSTEM_PRIVILEGES,
-)
+
+def used_by_reader(vc):
+    """The permissions that use a role: RetrieveRolePermissions, then the entities' paths in one parent walk."""
+    def used_by(role):
+        perms = vc.role_permissions(role['id'])
+        paths = vc.entity_paths([(x['entity_type'], x['entity']) for x in perms])
+        out = [dict(path=paths.get(x['entity'], x['entity']), principal=x['principal'], group=x['group'],
+                    propagate=x['propagate']) for x in perms]
+        return sorted(out, key=lambda u: (u['path'], u['principal']))
+    return used_by
+
+
+def work(vcm):
+    p = vcm.params
+    if not p['name'] or not p['name'].strip():
+        raise ProfileError('name must not be empty')
+    with vcm.session() as vc:
+        snap = vc.read_roles()  # roles and privileges only: no inventory read
+        desired, skipped = desired_privileges(p['profile'], p['privileges'], snap.privileges)
+        r = converge_role(vc, snap, p['name'], desired, privilege_mode=p['privilege_mode'], state=p['state'],
+                          new_name=p['new_name'], force=p['force'], check_mode=vcm.check_mode, used_by=used_by_reader(vc))
+    final_name = r['role'].get('name') or p['new_name'] or p['name']
+    result = dict(changed=r['changed'], action=r['action'], role=r['role'], added_privileges=r['added_privileges'],
+                  removed_privileges=r['removed_privileges'], skipped_privileges=skipped,
+                  compatibility=r['compatibility'], used_by=r['used_by'])
+    if vcm.module._diff:
+        before = '' if r['before'] is None else 'name: %s\n%s' % (r['before']['name'], ''.join(
+            '- %s\n' % x for x in r['before']['privileges']))
+        after = '' if not r['role'] else 'name: %s\n%s' % (r['role']['name'], ''.join(
+            '- %s\n' % x for x in r['role']['privileges'] if x not in SYSTEM_PRIVILEGES))
+        result['diff'] = dict(before=before, after=after, before_header='role %s' % p['name'], after_header='role %s' % final_name)
+    return result
 
 
 def main():
-    argument_spec = vcenter_argument_spec()
-    argument_spec.update(
+    VCenterModule(argument_spec=dict(
         name=dict(type='str', default='Azure_Site_Recovery'),
         new_name=dict(type='str'),
         profile=dict(type='str', default='asr', choices=['asr', 'asr_no_failback', 'custom']),
@@ -208,75 +235,7 @@ def main():
         privilege_mode=dict(type='str', default='replace', choices=['replace', 'add']),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         force=dict(type='bool', default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_pyvmomi(module)
-    p = module.params
-    if not p['name'] or not p['name'].strip():
-        module.fail_json(msg='name must not be empty')
-
-    try:
-        with VCenterConnection(p) as vc:
-            snap = vc.read_snapshot()
-            result = run(module, vc, snap)
-    except (VCenterError, ProfileError) as exc:
-        module.fail_json(msg=str(exc))
-    except vmodl.MethodFault as exc:
-        module.fail_json(msg='vCenter refused the change: %s' % fault_text(exc))
-    module.exit_json(**result)
-
-
-def run(module, vc, snap):
-    p = module.params
-    existing = snap.find_role(p['name'])
-    if existing is None and p['new_name']:
-        existing = snap.find_role(p['new_name'])  # already renamed by an earlier run
-    if existing is not None and existing['system']:
-        raise ProfileError("role '%s' is a built-in vCenter system role and is never changed by this module; "
-                           "choose another name" % existing['name'])
-
-    desired, skipped = profile_privileges(p['profile'], snap.privileges)
-    extra = [x for x in p['privileges'] if x not in SYSTEM_PRIVILEGES]
-    check_privileges(extra, snap.privileges)
-    desired = sorted(set(desired) | set(extra))
-
-    compat = compatibility(existing['privileges'] if existing else [], desired)
-    compat['exists'] = existing is not None
-    used_by = []
-    if existing is not None:
-        used_by = [dict(path=snap.label(x['entity']), principal=x['principal'], group=x['group'], propagate=x['propagate'])
-                   for x in snap.permissions if x['role_id'] == existing['id']]
-        used_by.sort(key=lambda u: (u['path'], u['principal']))
-
-    plan = plan_role(existing, p['name'], p['new_name'], desired, p['privilege_mode'], p['state'])
-    if plan['action'] == 'delete' and used_by and not p['force']:
-        raise ProfileError("role '%s' is still used by %d permission(s): %s. Remove those permissions first (offboard the "
-                           "tenants) or set force: true to delete the role and its permissions"
-                           % (existing['name'], len(used_by),
-                              '; '.join('%s on %s' % (u['principal'], u['path']) for u in used_by[:20])
-                              + ('; ...' if len(used_by) > 20 else '')))
-
-    role_id = existing['id'] if existing else None
-    final_name = plan['renamed_to'] or plan['name']
-    if not module.check_mode:
-        if plan['action'] == 'create':
-            role_id = vc.add_role(final_name, plan['privileges'])
-        elif plan['action'] == 'update':
-            vc.update_role(existing['id'], final_name, plan['privileges'])
-        elif plan['action'] == 'delete':
-            vc.remove_role(existing['id'], fail_if_used=not p['force'])
-
-    role = {} if plan['action'] == 'delete' or (p['state'] == 'absent' and existing is None) else dict(
-        id=role_id, name=final_name, privileges=plan['privileges'])
-    changed = plan['action'] != 'none'
-    result = dict(changed=changed, action=plan['action'], role=role, added_privileges=plan['added'],
-                  removed_privileges=plan['removed'], skipped_privileges=skipped, compatibility=compat, used_by=used_by)
-    if module._diff:
-        before = '' if existing is None else 'name: %s\n%s' % (existing['name'], ''.join(
-            '- %s\n' % x for x in sorted(set(existing['privileges']) - set(SYSTEM_PRIVILEGES))))
-        after = '' if not role else 'name: %s\n%s' % (role['name'], ''.join('- %s\n' % x for x in role['privileges']))
-        result['diff'] = dict(before=before, after=after, before_header='role %s' % p['name'], after_header='role %s' % final_name)
-    return result
+    )).run(work)
 
 
 if __name__ == '__main__':

@@ -264,6 +264,19 @@ class VCenterSimulator:
         s = self.stats()
         return int(s["total"]) if method is None else int(s["methods"].get(method, 0))
 
+    def inject_fault(self, method: str, kind: str = "drop", count: int = 1) -> list:
+        """Make the next ``count`` SOAP calls of ``method`` fail (faults.go): ``drop`` (connection closed before the
+        call runs), ``drop_after`` (the call runs, the answer is never sent) or ``503``. Returns the pending faults."""
+        self._require()
+        data = json.dumps({"method": method, "kind": kind, "count": int(count)}).encode("utf-8")
+        with self._open("/_faults", data=data) as r:
+            return json.loads(r.read().decode("utf-8"))
+
+    def clear_faults(self):
+        self._require()
+        with self._open("/_faults/reset", data=b"") as r:
+            r.read()
+
     def writes_since_reset(self) -> int:
         """Permission and role changes (WRITE_METHODS) since the last reset."""
         methods = self.stats()["methods"]

@@ -165,7 +165,7 @@ func run(listen, inventory, username, password string, delayMS int, urlFile stri
 	model.DelayConfig = simulator.DelayConfig{Delay: delayMS}
 
 	stats := newSOAPStats()
-	server := &http.Server{Handler: stats.wrap(vapiLogin(model.Service.ServeMux, username, password)), ErrorLog: log.New(os.Stderr, "http: ", 0)}
+	server := &http.Server{Handler: stats.wrap(withFaults(vapiLogin(model.Service.ServeMux, username, password))), ErrorLog: log.New(os.Stderr, "http: ", 0)}
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(tls.NewListener(ln, tlsConfig)) }()
 

@@ -10,14 +10,21 @@ import yaml
 from ansible_collections.tenantdr.asr.plugins.module_utils import tenant_plan as tp
 from tests.support.modules import run_module
 
-MODULES = ('tenant_mapping', 'tenant_isolation_audit')
+MODULES = ('tenant_mapping', 'tenant_isolation_audit', 'vcenter_tenants')
 # a name that never resolves: the tests fail if the module tries to connect before validating
 UNREACHABLE = dict(hostname='vcenter.invalid', username='administrator@vsphere.local', password='x', validate_certs=False)
 
 
 def docs(name):
+    """The module's documentation with its tenantdr.asr doc fragments merged in (as ansible-doc does)."""
     mod = importlib.import_module('ansible_collections.tenantdr.asr.plugins.modules.%s' % name)
-    return yaml.safe_load(mod.DOCUMENTATION), yaml.safe_load(mod.RETURN)
+    doc = yaml.safe_load(mod.DOCUMENTATION)
+    doc['options'] = dict(doc.get('options') or {})
+    for frag in doc.get('extends_documentation_fragment', []):
+        if frag.startswith('tenantdr.asr.'):
+            fmod = importlib.import_module('ansible_collections.tenantdr.asr.plugins.doc_fragments.%s' % frag.split('.')[-1])
+            doc['options'].update(yaml.safe_load(fmod.ModuleDocFragment.DOCUMENTATION)['options'])
+    return doc, yaml.safe_load(mod.RETURN)
 
 
 @pytest.mark.parametrize('name', MODULES)
@@ -32,7 +39,8 @@ def test_documented_tenant_keys_are_the_validated_keys(name):
         assert sub[key]['type'] == typ
         if default not in (None, {}):
             assert sub[key]['default'] == default
-    assert doc['extends_documentation_fragment'] == ['tenantdr.asr.vcenter', 'ansible.builtin.action_common_attributes',
+    assert doc['extends_documentation_fragment'] == ['tenantdr.asr.vcenter', 'tenantdr.asr.tenants',
+                                                     'ansible.builtin.action_common_attributes',
                                                      'ansible.builtin.action_common_attributes.actiongroups']
     assert doc['attributes']['check_mode']['support'] == 'full' and doc['attributes']['diff_mode']['support'] == 'none'
     assert doc['attributes']['action_group']['membership'] == ['tenantdr.asr.vcenter']

@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+# Copyright: tenantdr.asr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action behind tenantdr.asr.inventory_tenants: the tenant inventory hosts' tenant_* variables -> tenant records
+(validated all at once), grouped by vCenter and topology -> one tenantdr.asr.vcenter_tenants run per vCenter.
+
+Runs once for all hosts (run_once): no per-host task, no Jinja. The vCenter passwords stay inside this action."""
+from __future__ import annotations
+
+import time
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import (
+    INVENTORY_KEYS, STATES, TOPOLOGIES, TOPOLOGY_SETTINGS, group_by_vcenter, tenant_record, topology_settings)
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import TenantPlanError, validate_tenants
+
+HOST_VARIABLES = ('tenant_state', 'tenant_topology', 'tenant_vcenter') + tuple(
+    'tenant_' + k for k in INVENTORY_KEYS if k != 'topology')
+SETTING_NAMES = {'fail_on_leak': 'fail_on_leak', 'role_privilege_mode': 'role_privilege_mode',
+                 'delete_unused_role': 'delete_unused_role'}
+RESULT_KEYS = ('summary', 'roles', 'plans', 'permissions', 'offboarding', 'audit', 'report', 'blocking', 'writes',
+               'changed', 'retries', 'warnings')
+
+
+def host_vars(hostvars, host):
+    """The tenant_* variables of ``host`` (templated), as a plain dict."""
+    hv = hostvars[host]
+    out = {}
+    for name in HOST_VARIABLES:
+        if name in hv:
+            out[name] = hv[name]
+    return out
+
+
+def credentials_map(value):
+    if not value:
+        return {}
+    if isinstance(value, str):
+        import yaml  # pylint: disable=import-outside-toplevel
+        value = yaml.safe_load(value) or {}
+    if not isinstance(value, dict):
+        raise AnsibleError('tenantdr_vcenter_credentials must map a vCenter host name to {username, password}')
+    return value
+
+
+class ActionModule(ActionBase):
+    """See the module documentation (plugins/modules/inventory_tenants.py)."""
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(('hosts', 'mode', 'state', 'topology', 'context', 'tenants_group', 'settings', 'fail_on_leak',
+                             'role_privilege_mode', 'delete_unused_roles'))
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+        args = self._task.args
+        hostvars = task_vars['hostvars']
+        hosts = list(args.get('hosts') or task_vars.get('ansible_play_hosts') or [])
+        mode = args.get('mode', 'converge')
+        if mode not in ('converge', 'audit'):
+            return dict(result, failed=True, msg="mode must be converge or audit; got '%s'" % mode)
+        state = args.get('state')
+        if state is not None and state not in STATES:
+            return dict(result, failed=True, msg="state must be one of %s; got '%s'" % (', '.join(STATES), state))
+        only_topology = args.get('topology')
+        if only_topology is not None and only_topology not in TOPOLOGIES:
+            return dict(result, failed=True, msg="topology must be one of %s; got '%s'" % (', '.join(TOPOLOGIES), only_topology))
+        creds = credentials_map(task_vars.get('tenantdr_vcenter_credentials'))
+        started = time.monotonic()
+
+        overrides = self._play_level(task_vars, hostvars)
+        records, problems = [], []
+        for host in hosts:
+            hv = host_vars(hostvars, host)
+            hv.update(overrides)
+            if only_topology is not None:
+                if hv.get('tenant_topology', only_topology) != only_topology:
+                    problems.append("tenant %s has tenant_topology '%s'; the tenantdr.asr.%s role is for %s tenants"
+                                    % (host, hv.get('tenant_topology'), only_topology, only_topology))
+                    continue
+                hv['tenant_topology'] = only_topology
+            record, errors = tenant_record(host, hv, creds, state=state)
+            problems.extend(errors)
+            if record is not None and not errors:
+                records.append(record)
+        settings = self._settings(args, task_vars)
+        context = []
+        if args.get('context', True) and any(settings[t]['context'] for t in TOPOLOGIES):
+            group = args.get('tenants_group') or task_vars.get('tenantdr_tenants_group') or 'tenants'
+            # Tenants preflight refused (tenantdr_preflight_policy=skip_invalid) are neither converged nor context:
+            # their broken definition would stop the valid tenants of their vCenter.
+            skipped = set(hosts) | set(task_vars.get('groups', {}).get('tenantdr_preflight_failed', []))
+            for host in task_vars.get('groups', {}).get(group, []):
+                if host in skipped:
+                    continue
+                record, errors = tenant_record(host, host_vars(hostvars, host), creds)
+                if record is not None and not errors:
+                    context.append(record)
+        groups = group_by_vcenter(records, context, settings)
+        # Every definition of every vCenter is validated before the first vCenter is touched.
+        for g in groups:
+            try:
+                validate_tenants(g['tenants'])
+            except TenantPlanError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            return dict(result, failed=True, changed=False,
+                        msg='refused before any change; %d problem(s) in the tenant inventory:\n- %s'
+                            % (len(problems), '\n- '.join(problems)), problems=problems)
+
+        result.update(changed=False, vcenters=[], summary=[], leaks=[], audit_reports=[], audit_results=[], writes=0,
+                      vcenter_of={host: g['label'] for g in groups for host in g['hosts']},
+                      timings=dict(records_s=round(time.monotonic() - started, 2), vcenters_s=[]))
+        for g in groups:
+            t0 = time.monotonic()
+            out = self._run_vcenter(g, mode, task_vars)
+            result['timings']['vcenters_s'].append(round(time.monotonic() - t0, 2))
+            entry = dict(vcenter=g['label'], topology=g['topology'], hosts=g['hosts'], only=g['only'], offboard=g['offboard'],
+                         context=g['context'])
+            entry.update({k: out[k] for k in RESULT_KEYS if k in out})
+            if not out.get('failed'):
+                result['vcenters'].append(entry)
+            result['summary'].extend(out.get('summary') or [])
+            result['writes'] += out.get('writes') or 0
+            result['changed'] = result['changed'] or bool(out.get('changed'))
+            if out.get('warnings'):
+                result.setdefault('warnings', []).extend(out['warnings'])
+            if mode == 'audit' and out.get('report'):
+                result['audit_reports'].append(out['report'])
+                result['leaks'].extend(out['report']['leaks'])
+                leftovers = [{'class': 'offboarded_account_permission', 'tenant': name, 'path': p,
+                              'detail': '%s (offboarded) still holds a permission on %s' % (name, p)}
+                             for name, paths in out['report']['leftovers'].items() for p in paths]
+                result['leaks'].extend(leftovers)
+                # the whole audit of the vCenter, for the JSON/HTML report (tasks/report.yml)
+                result['audit_results'].append(dict(vcenter=g['label'], report=out.get('audit') or {},
+                                                    extra_findings=leftovers))
+            if out.get('failed'):
+                # the failed vCenter's own data (problems, leaks, retries) without the long tenant lists
+                failed = dict(vcenter=g['label'], topology=g['topology'])
+                failed.update({k: out[k] for k in ('conflicts', 'blocking', 'retries', 'summary') if out.get(k)})
+                for entry in result['vcenters']:
+                    for k in ('hosts', 'only', 'context', 'plans', 'audit', 'permissions', 'offboarding'):
+                        entry.pop(k, None)
+                result['vcenters'].append(failed)
+                result.update(failed=True, msg='vCenter %s (%s): %s' % (g['label'], g['topology'], to_text(out.get('msg'))))
+                if out.get('conflicts'):
+                    result['conflicts'] = out['conflicts']
+                return result
+        return result
+
+    def _play_level(self, task_vars, hostvars):
+        """tenant_* variables set above the inventory (play vars, role or include parameters, e.g. the molecule
+        cleanup's ``vars: {tenant_state: absent}``): hostvars only hold inventory and extra vars, so a value this host
+        sees that its hostvars do not hold applies to every host of the play."""
+        me = task_vars.get('inventory_hostname')
+        if me is None or me not in hostvars:
+            return {}
+        mine = host_vars(hostvars, me)
+        out = {}
+        for name in HOST_VARIABLES:
+            if name in task_vars:
+                value = self._templar.template(task_vars[name])
+                if name not in mine or mine[name] != value:
+                    out[name] = value
+        return out
+
+    def _settings(self, args, task_vars):
+        """Topology settings: TOPOLOGY_SETTINGS, then <topology>_<setting> variables, then the task's arguments."""
+        out = {}
+        for topology in TOPOLOGIES:
+            overrides = {}
+            for setting, var in SETTING_NAMES.items():
+                name = '%s_%s' % (topology, var)
+                if name in task_vars:
+                    overrides[setting] = task_vars[name]
+            per = (args.get('settings') or {}).get(topology) or {}
+            overrides.update(per)
+            for setting in ('fail_on_leak', 'role_privilege_mode'):
+                if args.get(setting) is not None:
+                    overrides[setting] = args[setting]
+            if args.get('delete_unused_roles') is not None:
+                overrides['delete_unused_role'] = args['delete_unused_roles']
+            if 'fail_on_leak' in overrides:
+                overrides['fail_on_leak'] = _bool(overrides['fail_on_leak'])
+            if 'delete_unused_role' in overrides:
+                overrides['delete_unused_role'] = _bool(overrides['delete_unused_role'])
+            out[topology] = topology_settings(topology, overrides)
+        return out
+
+    def _run_vcenter(self, group, mode, task_vars):
+        s = group['settings']
+        module_args = dict(group['connection'], tenants=group['tenants'], only=group['only'], offboard=group['offboard'],
+                           mode=mode, role_privilege_mode=s['role_privilege_mode'],
+                           delete_unused_roles=bool(s['delete_unused_role']), fail_on_leak=bool(s['fail_on_leak']))
+        out = self._execute_module(module_name='tenantdr.asr.vcenter_tenants', module_args=module_args,
+                                   task_vars=task_vars)
+        out.pop('invocation', None)
+        return out
+
+
+def _bool(value):
+    from ansible.module_utils.parsing.convert_bool import boolean  # pylint: disable=import-outside-toplevel
+    return boolean(value, strict=False)
+
+
+__all__ = ['ActionModule', 'TOPOLOGY_SETTINGS']

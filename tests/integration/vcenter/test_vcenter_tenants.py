@@ -1,0 +1,122 @@
+"""vcenter_tenants (one login, one inventory read per vCenter) against the simulator: the same end state as the
+single-purpose modules, an idempotent re-run within the issue's call budget, check mode, offboarding that leaves the
+other principals untouched, and the role-creation race."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.modules import run_module
+from tests.support.tenants import tenants
+from tests.support.vsphere import Direct
+
+pytestmark = pytest.mark.vcsim
+
+MODULE = 'vcenter_tenants'
+WRITES = ('SetEntityPermissions', 'RemoveEntityPermission', 'AddAuthorizationRole', 'UpdateAuthorizationRole',
+          'RemoveAuthorizationRole', 'ResetEntityPermissions')
+
+
+def methods(sim):
+    return {k: int(v) for k, v in sim.stats()['methods'].items()}
+
+
+def writes(sim):
+    m = methods(sim)
+    return sum(m.get(w, 0) for w in WRITES)
+
+
+def permission_set(sim):
+    with Direct(sim) as d:
+        names = {r.roleId: r.name for r in d.auth.roleList}
+        return sorted((p.entity._moId, p.principal, bool(p.group), names.get(p.roleId), bool(p.propagate))
+                      for p in d.all_permissions())
+
+
+def single_purpose_onboard(sim):
+    run_module('vcenter_tenant_role', sim.connection_args())
+    mapping = run_module('tenant_mapping', sim.connection_args(tenants=tenants()))
+    run_module('vcenter_nonpropagating_permission', sim.connection_args(assignments=mapping['assignments'], exclusive=True))
+
+
+def test_onboard_matches_the_single_purpose_modules_and_rerun_is_cheap(vcsim_factory):
+    ours, reference = vcsim_factory(), vcsim_factory()
+    single_purpose_onboard(reference)
+    ours.reset_stats()
+    first = run_module(MODULE, ours.connection_args(tenants=tenants(), fail_on_leak=True))
+    assert first['changed'] and first['audit']['clean']
+    assert [r['action'] for r in first['roles']] == ['create']
+    m = methods(ours)
+    assert m.get('Login') == 1 and m.get('RetrieveAllPermissions') == 2  # one read, one after the writes (audit)
+    assert permission_set(ours) == permission_set(reference)
+    ours.reset_stats()
+    again = run_module(MODULE, ours.connection_args(tenants=tenants(), fail_on_leak=True))
+    assert not again['changed'] and again['writes'] == 0
+    m = methods(ours)
+    assert writes(ours) == 0
+    assert m.get('Login') == 1 and m.get('RetrievePropertiesEx') == 1 and m.get('RetrieveAllPermissions') == 1
+    assert sum(m.values()) <= 20, m
+    assert any(line.startswith('audit: clean') for line in again['summary'])
+    assert 'plan initech: 2 tenant VM(s), 1 management server(s), 8 object(s), role ReadOnly (no failback)' in again['summary'] \
+        or any(line.startswith('plan initech:') and line.endswith('(no failback)') for line in again['summary'])
+
+
+def test_check_mode_reports_and_writes_nothing(fresh_vcsim):
+    fresh_vcsim.reset_stats()
+    res = run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants()), check_mode=True)
+    assert res['changed'] and writes(fresh_vcsim) == 0
+    assert res['roles'][0]['action'] == 'create'
+    assert res['permissions']['summary']['add'] > 0 and res['permissions']['summary']['writes'] == 0
+    assert 'DR role Azure_Site_Recovery: would create' in res['summary']
+    # the audit in check mode is of the state the run would leave: clean
+    assert res['audit']['clean']
+
+
+def test_offboarding_one_tenant_keeps_the_others_and_the_role(fresh_vcsim):
+    run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants()))
+    before = permission_set(fresh_vcsim)
+    res = run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants(), offboard=['acme'], only=[]))
+    off = res['offboarding']
+    assert off['touched'] == [] and off['roles_deleted'] == [] and off['summary']['remove'] > 0
+    assert 'DR role Azure_Site_Recovery: kept (remaining tenants of this vCenter use it)' in res['summary']
+    assert any(line.startswith('audit before: globex') for line in res['summary'])
+    after = permission_set(fresh_vcsim)
+    assert [p for p in before if 'acme-dr' not in p[1].lower()] == after
+    assert len(after) < len(before)
+
+
+def test_offboarding_the_last_tenant_deletes_the_unused_role(fresh_vcsim):
+    acme = [t for t in tenants() if t['name'] == 'acme']
+    run_module(MODULE, fresh_vcsim.connection_args(tenants=acme))
+    res = run_module(MODULE, fresh_vcsim.connection_args(tenants=acme, offboard=['acme']))
+    assert res['offboarding']['roles_deleted'] == ['Azure_Site_Recovery']
+    with Direct(fresh_vcsim) as d:
+        assert d.role('Azure_Site_Recovery') is None
+
+
+def test_audit_mode_reports_permissions_left_to_an_offboarded_account(fresh_vcsim):
+    run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants()))
+    fresh_vcsim.reset_stats()
+    res = run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants(), offboard=['acme'], mode='audit'))
+    assert writes(fresh_vcsim) == 0 and not res['changed']
+    report = res['report']
+    assert not report['clean'] and report['verdict'].startswith('NOT CLEAN') and report['leftovers']['acme']
+    assert any('acme: offboarded - ' in line and 'permission(s) left, e.g. /' in line for line in report['lines'])
+
+
+def test_a_role_created_concurrently_is_adopted(fresh_vcsim):
+    """Two AWX slices: the other one creates the DR role between our read and our write."""
+    from ansible_collections.tenantdr.asr.plugins.module_utils import vcenter as vc_mod  # pylint: disable=import-outside-toplevel
+    from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import ASR_PRIVILEGES  # pylint: disable=import-outside-toplevel
+    from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import converge_vcenter  # pylint: disable=import-outside-toplevel
+    from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import validate_tenants  # pylint: disable=import-outside-toplevel
+
+    params = fresh_vcsim.connection_args()
+    with vc_mod.VCenterConnection(params) as conn:
+        snap = conn.read_snapshot()
+        with Direct(fresh_vcsim) as other:  # the other slice wins the race
+            other.auth.AddAuthorizationRole('Azure_Site_Recovery', list(ASR_PRIVILEGES[:3]))
+        result = converge_vcenter(conn, snap, validate_tenants(tenants()), label='sim')
+    assert [r['action'] for r in result['roles']] == ['update']
+    assert result['audit']['clean']
+    with Direct(fresh_vcsim) as d:
+        assert len([r for r in d.auth.roleList if r.name == 'Azure_Site_Recovery']) == 1
