@@ -53,12 +53,13 @@ PLAYBOOK = """
     - name: Audit
       tenantdr.asr.tenant_isolation_audit:
         tenants: "{{ report_tenants }}"
-      register: vcenter_isolation_audit
-    - name: Collect, with one offboarded-account leftover whose principal is hostile markup
+      register: report_audit
+    - name: Collect as tenantdr.asr.inventory_tenants does, with one offboarded-account leftover (hostile markup)
       ansible.builtin.set_fact:
-        vcenter_isolation_audit_results:
+        vcenter_isolation_audit:
+          audit_results:
           - vcenter: "{{ lookup('ansible.builtin.env', 'VMWARE_HOST') }}"
-            report: "{{ vcenter_isolation_audit.report }}"
+            report: "{{ report_audit.report }}"
             extra_findings:
               - {object: group-d1, path: /, principal: "{{ evil }}", group: false, action: remove,
                  before: {role: ReadOnly, propagate: false}}
