@@ -62,12 +62,12 @@ SUBSCRIPTION_STATES = ('Enabled', 'Warned', 'PastDue', 'Disabled', 'Deleted')
 #: ``validator(record) -> list of problem strings`` taking the record of :func:`tenant_records_from_hostvars`
 #: (``record['vars']`` holds every ``tenant_*`` variable of the host) and returning [] when the step's inputs are fine
 #: or the step is not enabled. Append to this list, e.g. ``STEP_VALIDATORS.append(site_recovery.validate_site_recovery)``.
-STEP_VALIDATORS = []
+STEP_VALIDATORS = []  # filled at the end of this file: Site Recovery (issue 10) and CSP (issue 11) inputs
 
-#: Microsoft Graph lookup (the CSP step adds a Graph client). ``None`` = Graph not reachable: principals are then only
-#: checked for format and type. Otherwise a callable ``lookup(azure_params, object_ids) -> {object_id_lower: type or
-#: None}`` (``None`` = not found; type one of ``User``, ``Group``, ``ServicePrincipal``, ...), or raising
-#: ``AzureApiError`` when Graph cannot be asked.
+#: Microsoft Graph lookup. ``None`` = Graph not reachable: principals are then only checked for format and type.
+#: Otherwise a callable ``lookup(session, object_ids) -> {object_id_lower: type or None}`` (``None`` = not found; type
+#: one of ``User``, ``Group``, ``ServicePrincipal``, ...; an id left out = not asked), or raising ``AzureApiError``
+#: when Graph cannot be asked. Set to :func:`graph_directory_lookup` at the end of this file.
 GRAPH_LOOKUP = None
 
 
@@ -728,7 +728,7 @@ def subscription_findings(session, subscription_id, records, graph_lookup=None):
             ids = sorted({str(p.get('object_id')).lower() for r in records for p in r['azure']['access_principals']})
             if ids:
                 try:
-                    directory = graph_lookup(session.params, ids)
+                    directory = graph_lookup(session, ids)
                 except AzureApiError as exc:
                     directory = {}
                     for r in records:
@@ -866,3 +866,65 @@ def report_lines(run, by_host, problems, warnings, plans=None):
         for tenant, s in sorted(p['summary'].items()):
             lines.append('  tenant %s: +%d ~%d -%d' % (tenant, s['add'], s['update'], s['remove']))
     return lines
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The later steps' checks, plugged in (their own validators, called as their modules call them).
+# ------------------------------------------------------------------------------------------------------------------
+def graph_directory_lookup(session, object_ids):
+    """:data:`GRAPH_LOOKUP` through the CSP step's Microsoft Graph client (``directoryObjects/getByIds``, one call).
+
+    An unknown Graph endpoint (a custom cloud without ``graph_url``) answers nothing, so principals are checked for
+    format and type only, as ``asr_tenant_access`` does with ``verify_principals: auto``."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.tenantdr.asr.plugins.module_utils.azure_access import graph_endpoint_for
+    from ansible_collections.tenantdr.asr.plugins.module_utils.azure_graph import GraphClient
+    endpoint = graph_endpoint_for(session.cloud.name, session.params.get('graph_url'))
+    if endpoint is None:
+        return {}
+    client = GraphClient(endpoint[0], session.credential, endpoint[1])
+    try:
+        found = client.object_types(list(object_ids))
+    finally:
+        client.close()
+    return {oid: found.get(oid) for oid in object_ids}
+
+
+def site_recovery_step(record):
+    """Site Recovery inputs (issue 10): the tenant's replication policy settings within Azure's ranges."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import validate_policy_settings
+    policy = (record.get('vars') or {}).get('tenant_replication_policy')
+    if record['state'] != 'present' or not policy:
+        return []
+    if not isinstance(policy, dict):
+        return ['Site Recovery: tenant_replication_policy must be a dictionary of policy settings, got %r' % (policy,)]
+    return ['Site Recovery: tenant_replication_policy: ' + p for p in validate_policy_settings(policy)]
+
+
+def csp_step(record):
+    """CSP inputs (issue 11): domain, MCA acceptance, subscription name, GDAP roles and duration, user names."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.tenantdr.asr.plugins.module_utils import azure_graph as graph
+    from ansible_collections.tenantdr.asr.plugins.module_utils import azure_partner_center as pc
+    csp = (record.get('vars') or {}).get('tenant_csp')
+    if record['state'] != 'present' or not csp:
+        return []
+    if not isinstance(csp, dict):
+        return ['CSP: tenant_csp must be a dictionary (domain, company_name, address, ...), got %r' % (csp,)]
+    problems = pc.validate_customer_domain(csp.get('domain'))
+    if csp.get('mca_acceptance') is not None:
+        problems += pc.validate_mca_acceptance(csp['mca_acceptance'])
+    problems += pc.validate_subscription_display_name(csp.get('subscription_display_name') or '%s DR' % record['name'])
+    gdap = csp.get('gdap') or {}
+    if gdap.get('roles') is not None:
+        problems += graph.validate_gdap_roles(gdap['roles'])
+    if gdap.get('duration') is not None:
+        problems += graph.validate_gdap_duration(gdap['duration'])
+    if csp.get('users'):
+        problems += pc.validate_user_principal_names(csp['users'], csp.get('domain'))
+    return ['CSP: tenant_csp: ' + p for p in problems]
+
+
+STEP_VALIDATORS.extend([site_recovery_step, csp_step])
+GRAPH_LOOKUP = graph_directory_lookup

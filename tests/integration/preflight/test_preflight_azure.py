@@ -76,15 +76,15 @@ def test_graph_hook_names_missing_principals_and_an_unreachable_graph_is_a_warni
     records = pf.tenant_records_from_hostvars(hostvars, ['acme'], environ=os.environ)
     asked = []
 
-    def graph_not_found(params, object_ids):
-        asked.append((params['subscription_id'], object_ids))
+    def graph_not_found(session, object_ids):
+        asked.append((params.subscription_id, object_ids))
         return {oid: None for oid in object_ids}
     out = pf.run_preflight(records, ['acme'], azure_session=AzureSession, environ=os.environ, graph_lookup=graph_not_found)
     assert asked == [(arm.subscription_id, ['7c9e6679-7425-40de-944b-e07fc1f90a01'])]
     assert out['problems']['acme'] == ['Azure: tenant_access_principals[0].object_id 7c9e6679-7425-40de-944b-e07fc1f90a01 was '
                                        'not found in the tenant directory (Microsoft Graph)']
 
-    def graph_down(params, object_ids):
+    def graph_down(session, object_ids):
         raise AzureApiError('Graph request failed: could not reach Azure', code='ServiceRequestError')
     out = pf.run_preflight(records, ['acme'], azure_session=AzureSession, environ=os.environ, graph_lookup=graph_down)
     assert out['valid'] == ['acme']

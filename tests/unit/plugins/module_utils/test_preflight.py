@@ -303,3 +303,24 @@ def test_run_preflight_static_only_lists_every_problem_in_one_report():
     text = '\n'.join(out['report'])
     assert out['report'][0] == 'Preflight of 3 tenant(s): 1 valid, 2 with problems'
     assert "tenant_vault_name 'x'" in text and "tenant_topology 'mesh'" in text
+
+
+def test_site_recovery_policy_out_of_range_is_a_preflight_problem():
+    # VMware-to-Azure policy page: recovery point retention 0-15 days (360 h), app-consistent snapshots 0-12 h (720 min)
+    bad = pf.static_problems(one(tenant_replication_policy={'recovery_point_retention_hours': 400}), ENV)
+    assert len(bad) == 1 and bad[0].startswith('Site Recovery: tenant_replication_policy: ') and '400' in bad[0]
+    bad = pf.static_problems(one(tenant_replication_policy={'app_consistent_frequency_minutes': 800}), ENV)
+    assert len(bad) == 1 and '800' in bad[0]
+    assert pf.static_problems(one(tenant_replication_policy={'recovery_point_retention_hours': 24}), ENV) == []
+
+
+def test_csp_inputs_are_preflight_problems():
+    ok = {'domain': 'umbrellacorp.onmicrosoft.com', 'gdap': {'duration': 'P730D'}}
+    assert pf.static_problems(one(tenant_csp=ok), ENV) == []
+    bad = pf.static_problems(one(tenant_csp={'domain': 'umbrella corp.example.com', 'gdap': {'duration': 'P5Y'},
+                                             'subscription_display_name': 'x' * 65}), ENV)
+    assert all(p.startswith('CSP: tenant_csp: ') for p in bad)
+    text = ' | '.join(bad)
+    for value in ('umbrella corp.example.com', 'P5Y', 'x' * 65):        # each bad value is named
+        assert value in text, (value, bad)
+    assert len(bad) == 3
