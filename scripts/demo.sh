@@ -16,6 +16,9 @@ if [ "${1:-}" != "--in-lab" ]; then
   . scripts/env.sh
   t0=$SECONDS
   python -m tests.lab run -- bash scripts/demo.sh --in-lab
+  # A CSP tenant from nothing (seed steps 1, 2 and 5): customer, Azure plan, subscription, delegated access, users,
+  # then the vault - no subscription id given. The lab adds a local Partner Center + Graph endpoint for it.
+  python -m tests.lab run -i inventories/csp_sample -- bash scripts/demo.sh --in-lab-csp
   echo "demo finished in $((SECONDS - t0))s"
   exit 0
 fi
@@ -47,6 +50,20 @@ PY
   echo "  (full output: $log)"
   return $rc
 }
+
+if [ "${1:-}" = "--in-lab-csp" ]; then
+  step "CSP 1/3  Onboard umbrella from nothing (inventories/csp_sample): ansible-playbook tenantdr.asr.onboard_tenant"
+  play csp-1-onboard tenantdr.asr.onboard_tenant
+  step "CSP 2/3  Onboard umbrella again: nothing may change (the customer, plan and subscription are found)"
+  play csp-2-onboard-again tenantdr.asr.onboard_tenant
+  if grep -E '^[a-z0-9-]+ +: ok=' .build/demo/csp-2-onboard-again.log | grep -vq 'changed=0 '; then
+    echo "  !! the second run changed something"; exit 1
+  fi
+  echo "  -> changed=0"
+  step "CSP 3/3  Offboard umbrella (the customer, the Azure plan and the subscription are kept: billing)"
+  play csp-3-offboard tenantdr.asr.offboard_tenant
+  exit 0
+fi
 
 step "1/5  Onboard every sample tenant: ansible-playbook tenantdr.asr.onboard_tenant"
 play 1-onboard tenantdr.asr.onboard_tenant
