@@ -77,14 +77,14 @@ MUTATIONS = [
     dict(name="key-file-0644",
          what="the vault registration key file created with mode 0644",
          file="plugins/module_utils/vault_credentials.py",
-         pattern=r"(os\.O_WRONLY \| os\.O_CREAT \| os\.O_EXCL \| getattr\(os, \"O_NOFOLLOW\", 0\), )0o600\)",
-         replacement=r"\g<1>0o644)",
+         pattern=r"return (tempfile\.mkstemp\(prefix=f\"\.\{base\}\.\", suffix=\"\.tmp\", dir=directory\))$",
+         replacement=r"return (lambda made: (os.chmod(made[1], 0o644), made)[1])(\1)",
          tests=[UNIT + "test_vault_credentials.py"]),
     dict(name="audit-ignores-propagate",
          what="the isolation model lets a non-propagating permission reach the children",
          file="plugins/module_utils/isolation.py",
-         pattern=r"\(explicit or p\['propagate'\]\)",
-         replacement="(explicit or True)",
+         pattern=r"(users = \[p for p in index\.get\(\(entity, account\.user_key, False\), \(\)\) if )explicit or p\['propagate'\]\]",
+         replacement=r"\1True]",
          tests=[UNIT + "test_isolation.py"]),
 ]
 
