@@ -51,7 +51,8 @@ def third_party_imports() -> dict:
                 continue
             for name in names:
                 top = name.split(".")[0]
-                if top in sys.stdlib_module_names or top in ("ansible", "ansible_collections", "__future__"):
+                # ansible-core itself requires PyYAML and Jinja2, so every EE that runs the collection has them
+                if top in sys.stdlib_module_names or top in ("ansible", "ansible_collections", "__future__", "yaml", "jinja2"):
                     continue
                 found.setdefault(name, []).append(os.path.relpath(path, REPO_ROOT))
     return found

@@ -116,7 +116,7 @@ def test_installed_artifact_documents_every_module_and_role(installed):
 
 def test_installed_playbooks_pass_the_syntax_check(installed):
     playbooks = sorted(f[:-4] for f in os.listdir(installed["path"] / "playbooks") if f.endswith(".yml"))
-    assert playbooks == ["audit_tenants", "offboard_tenant", "onboard_tenant"]
+    assert playbooks == ["audit_tenants", "offboard_tenant", "onboard_tenant", "preflight", "preflight_verdict"]
     out = run(os.path.join(TOOLS, "ansible-playbook"), "--syntax-check", "-i", "localhost,",
               *["tenantdr.asr." + p for p in playbooks], cwd=installed["cwd"], env=installed["env"])
     assert "ERROR" not in out
