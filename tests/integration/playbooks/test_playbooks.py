@@ -195,7 +195,9 @@ def test_a_leak_stops_a_shared_hosting_run_before_azure(lab):
     rc, _out, recap = run(lab, "playbook", "playbooks/onboard_tenant.yml", "-l", "shared_hsp",
                           "-e", '{"tenant_access_account_groups": ["dr-operators@vsphere.local"]}', check=False)
     assert rc != 0
-    assert set(recap) == set(SHARED) and any(r["failed"] for r in recap.values()), recap
+    # the vCenter step runs once for the whole play (run_once, any_errors_fatal): the recap lists the tenants that ran a
+    # task, at least the one that carried the failed step
+    assert recap and set(recap) <= set(SHARED) and any(r["failed"] for r in recap.values()), recap
     # the run stopped before Azure: nothing was written to Azure, no registration key was written
     assert lab.arm.writes() == []
     assert key_files(lab) == []

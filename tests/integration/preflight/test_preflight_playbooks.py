@@ -234,7 +234,7 @@ def test_preflight_only_and_check_mode_report_the_plan_and_write_nothing(make_la
     assert re.search(r"plan for vCenter \S+: \d+ permission\(s\) to add, 0 to update, 0 to remove", report)
     assert "DR role Azure_Site_Recovery: create" in report
     assert re.search(r"tenant acme: \+\d+ ~0 -0", report) and re.search(r"tenant globex: \+\d+ ~0 -0", report)
-    assert "PLAY [Onboard shared-hosting tenants]" in out and "skipping: no hosts matched" in out
+    assert "PLAY [Onboard DR tenants]" in out and "skipping: no hosts matched" in out
     # one login, one inventory pass and one permission read for the plan
     assert soap(lab, "Login") == 1 and soap(lab, "RetrievePropertiesEx") == 1 and soap(lab, "RetrieveAllPermissions") == 1
     assert vcenter_writes(lab) == 0 and lab.arm.writes() == [] and not dr_role_exists(lab)
