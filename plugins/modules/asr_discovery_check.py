@@ -85,12 +85,18 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: The plans of the tenants of acme's shared vCenter (which VMs are whose)
+  tenantdr.asr.tenant_mapping:
+    hostname: vcenter.provider.example
+    tenants: "{{ dr_tenants }}"
+  register: mapping
+
 - name: Only acme's VMs are discovered in acme's vault (fail the shared-hosting run otherwise)
   tenantdr.asr.asr_discovery_check:
     resource_group: rg-acme-dr
     vault: rsv-acme-dr
     tenant: acme
-    plans: "{{ vcenter_isolation_plans }}"
+    plans: "{{ mapping.plans }}"
     fail_on_leak: true
 
 - name: Same with an explicit list

@@ -169,7 +169,7 @@ EXAMPLES = r"""
 - name: Tell the operator what to do by hand when the configuration server is not registered yet
   ansible.builtin.debug:
     msg: "{{ acme_sr.pending.message }}"
-  when: acme_sr.pending
+  when: acme_sr.pending is not none
 
 - name: Offboard acme's Site Recovery infrastructure, disabling replication of its VMs
   tenantdr.asr.asr_site_recovery:

@@ -76,7 +76,9 @@ seealso:
 EXAMPLES = r"""
 - name: The tenant's subscription under its Azure plan
   tenantdr.asr.azure_subscription:
-    billing_account: "99a13315-xxxx-xxxx-xxxx-xxxxxxxxxxxx:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx_2019-05-31"
+    # name of the partner's Microsoft Partner Agreement billing account (az billing account list), of the form
+    # 99a13315-xxxx-xxxx-xxxx-xxxxxxxxxxxx:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx_2019-05-31
+    billing_account: "{{ tenantdr_csp_billing_account }}"
     customer_id: "{{ csp_customer.customer.id }}"
     display_name: contoso DR
     tenant_name: contoso

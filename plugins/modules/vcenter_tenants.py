@@ -120,11 +120,17 @@ EXAMPLES = r"""
     fail_on_leak: true
   register: converge
 
-- name: Audit only
+- name: Audit only - the isolation of the tenants, what initech's account still holds
   tenantdr.asr.vcenter_tenants:
     hostname: vcenter.provider.example
-    tenants: "{{ my_tenants }}"
+    tenants: "{{ dr_tenants }}"
+    offboard: [initech]
     mode: audit
+  register: audit
+
+- name: Show the verdict
+  ansible.builtin.debug:
+    msg: "{{ audit.report.lines }}"
 """
 
 RETURN = r"""

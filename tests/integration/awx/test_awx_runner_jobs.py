@@ -45,15 +45,21 @@ def inventory(lab):
 
 
 def ee_env(lab) -> dict:
-    """What the execution environment provides: the collection, the CA trust store, the tools on PATH."""
+    """What the execution environment provides: the collection, the CA trust store, the tools on PATH, and where the
+    audit writes its report files (TENANTDR_REPORT_DIR; not the project checkout, which is the repository here)."""
     return {
         "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO_ROOT, ".build", "collections"),
+        "TENANTDR_REPORT_DIR": report_dir(lab),
         "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
         "REQUESTS_CA_BUNDLE": lab.arm.ca_bundle,
         "SSL_CERT_FILE": lab.arm.ca_bundle,
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_NOCOLOR": "1",
     }
+
+
+def report_dir(lab) -> str:
+    return os.path.join(lab.workdir, "reports")
 
 
 def credentials(lab) -> list:
@@ -147,10 +153,26 @@ def test_02_second_onboard_job_changes_nothing(lab, inventory, tmp_path):
 
 
 def test_03_audit_job_failing_on_leaks_is_clean(lab, inventory, tmp_path):
+    before = permissions(lab)
+    lab.arm.reset_log()
     run = job(lab, inventory, tmp_path, "audit_tenants", answers={"tenantdr_audit_fail_on_leak": "true"})
     assert run.status == "successful", run.failed_results()
     per_host = run.per_host()
-    assert sorted(per_host) == ALL and all(c["failed"] == 0 and c["changed"] == 0 for c in per_host.values())
+    assert sorted(per_host) == ALL and all(c["failed"] == 0 for c in per_host.values()), per_host
+    # the audit changes nothing in vCenter or Azure (read back) ...
+    assert permissions(lab) == before and lab.arm.writes() == []
+    # ... its only writes are the report files on the controller (docs/isolation-report.md), in TENANTDR_REPORT_DIR
+    written = [(d["host"], (d.get("res") or {}).get("dest") or (d.get("res") or {}).get("path"))
+               for d in run.results("runner_on_ok") if (d.get("res") or {}).get("changed")]
+    reports = os.path.realpath(report_dir(lab))
+    assert written and all(path and os.path.commonpath([os.path.realpath(path), reports]) == reports
+                           for _host, path in written), written
+    # the job artifact (set_stats) a workflow acts on: clean, every tenant of every vCenter audited
+    artifact = run.stats().get("artifact_data") or {}
+    report = artifact.get("tenantdr_audit_report") or {}
+    assert report.get("clean") is True and report.get("findings") == 0, report
+    assert sorted(t["name"] for vc in report["vcenters"] for t in vc["tenants"]) == ALL
+    assert all(os.path.isfile(path) for path in artifact["tenantdr_audit_report_files"].values())
 
 
 def test_04_offboard_job_with_a_wrong_confirmation_changes_nothing(lab, inventory, tmp_path):

@@ -16,8 +16,16 @@ Examples marked "real vCenter only" in their task name are skipped (the simulato
 
 Each module gets a fresh simulator and ARM endpoint. What an example presupposes without saying it in its own tasks
 (the resource group a role is assigned in, the DR role a permission uses, onboarded tenants for the audit) is set up
-first with the collection's own modules (PRECONDITIONS, hand-written). When a sovereign cloud written in an example is
-replaced by the lab's endpoint, the example's region of that cloud is replaced by a region the endpoint offers.
+first with the collection's own modules (PRECONDITIONS, hand-written). What only a person on the tenant's side can do
+(a configuration server registering with the vault after its installer ran) is seeded on the ARM endpoint with its
+seeding helpers, as the Site Recovery tests do (a function in PRECONDITIONS: the tasks before it are played first). When
+a sovereign cloud written in an example is replaced by the lab's endpoint, the example's region of that cloud is
+replaced by a region the endpoint offers.
+
+Modules that act on the tenant hosts of an inventory (an option ``hosts``, the tenant hosts of the run: the action
+plugins behind the topology roles) read each host's ``tenant_*`` variables, so their examples are played over the
+tenant hosts (group ``tenants``) of the sample inventory in the lab (tests/lab: a simulator per vCenter of the
+inventory, the local ARM endpoint, the overlay inventory pointing each tenant at its simulator), as the playbooks are.
 """
 from __future__ import annotations
 
@@ -32,14 +40,17 @@ import pytest
 import yaml
 
 from tests.arm.controller import LocalArmEndpoint
-from tests.lab.lab import AZURE_ENV, REPO_ROOT, ensure_collection_link
+from tests.lab.lab import AZURE_ENV, DEFAULT_INVENTORIES, REPO_ROOT, Lab, ensure_collection_link
 from tests.simulator.inventory import sample_inventory
 from tests.simulator.vcsim import VCenterSimulator
 from tests.support.tenants import tenants
 
 pytestmark = [pytest.mark.vcsim, pytest.mark.arm]
 
-MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO_ROOT, "plugins", "modules", "*.py")))
+# The CSP modules need the local Partner Center + Graph endpoint: test_module_examples_csp.py plays their EXAMPLES.
+CSP_MODULES = ("azure_subscription", "csp_azure_plan", "csp_customer", "csp_delegated_access", "csp_tenant_users")
+MODULES = sorted(m for m in (os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO_ROOT, "plugins", "modules", "*.py")))
+                 if m not in CSP_MODULES)
 VCENTER_KEYS = ("hostname", "port", "username", "password", "validate_certs")
 AZURE_KEYS = ("cloud_environment", "subscription_id", "auth_source", "client_id", "secret", "tenant", "ad_user",
               "certificate_path", "certificate_password")
@@ -55,7 +66,35 @@ ONBOARDED = [
     {"name": "Precondition - the tenants onboarded",
      "tenantdr.asr.vcenter_nonpropagating_permission": {"assignments": "{{ mapping.assignments }}"}},
 ]
+# acme's vault and Site Recovery infrastructure, which the asr_site_recovery* / asr_discovery_check examples work on
+ACME_VAULT = {"name": "Precondition - acme's Recovery Services vault",
+              "tenantdr.asr.asr_vault": {"resource_group": "rg-acme-dr", "create_resource_group": True,
+                                         "name": "rsv-acme-dr", "location": LAB_REGION}}
+ACME_VCENTER = {"name": "Precondition - acme's vCenter registered, its replication policy mapped",
+                "tenantdr.asr.asr_site_recovery": {
+                    "resource_group": "rg-acme-dr", "vault": "rsv-acme-dr", "tenant": "acme",
+                    "vcenter": {"name": "vcenter01", "address": "vcenter01.provider.example", "run_as_account": "acme-dr"},
+                    "policy": {"name": "acme-replication"}}}
+
+
+def configuration_server_registered(discovered=()):
+    """Seeding: acme's configuration server has registered with acme's vault, as its installer does on the tenant's
+    side (seed step 3) - acme's run-as account, one process server, one protection container whose protectable items
+    are the ``discovered`` VMs of acme's vCenter."""
+    def seed(arm):
+        arm.add_fabric("rg-acme-dr", "rsv-acme-dr", "cs-acme", "VMware", host_name="cs-acme", ip_address="10.0.0.10",
+                       process_servers=[{"name": "cs-acme", "ip_address": "10.0.0.10"}], run_as_accounts=["acme-dr"],
+                       containers=[{"name": "cloud_acme", "protectable": [
+                           {"name": vm, "vcenter": "vcenter01.provider.example"} for vm in discovered]}])
+    return seed
+
+
 PRECONDITIONS = {
+    # acme's VMs on the sample vCenter are acme-vm01, acme-vm02 and acme-db01; discovery lags behind (acme-vm02 not yet)
+    "asr_discovery_check": [DR_ROLE_TASK, ACME_VAULT, configuration_server_registered(("acme-vm01", "acme-db01")),
+                            ACME_VCENTER],
+    "asr_site_recovery": [ACME_VAULT, configuration_server_registered()],
+    "asr_site_recovery_info": [ACME_VAULT, configuration_server_registered(("acme-vm01",)), ACME_VCENTER],
     "asr_tenant_access": [{"name": "Precondition - the tenant's DR resource group",
                            "tenantdr.asr.asr_vault": {"resource_group": "rg-contoso-dr", "create_resource_group": True,
                                                       "name": "rsv-precondition", "location": LAB_REGION}}],
@@ -69,13 +108,23 @@ KNOWN_BROKEN = {
 }
 
 
-def examples_of(module: str) -> list:
+def doc_block(module: str, name: str):
+    """The YAML block ``name`` (DOCUMENTATION, EXAMPLES) of the module file, parsed."""
     with open(os.path.join(REPO_ROOT, "plugins", "modules", module + ".py"), encoding="utf-8") as handle:
         tree = ast.parse(handle.read())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "EXAMPLES" for t in node.targets):
-            return yaml.safe_load(node.value.value) or []
-    raise AssertionError("%s has no EXAMPLES" % module)
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return yaml.safe_load(node.value.value)
+    raise AssertionError("%s has no %s" % (module, name))
+
+
+def examples_of(module: str) -> list:
+    return doc_block(module, "EXAMPLES") or []
+
+
+def on_tenant_hosts(module: str) -> bool:
+    """Whether the module acts on the tenant hosts of an inventory (its option ``hosts``: the tenant hosts of the run)."""
+    return "hosts" in (doc_block(module, "DOCUMENTATION").get("options") or {})
 
 
 def groups() -> dict:
@@ -84,26 +133,34 @@ def groups() -> dict:
 
 
 @pytest.fixture
-def endpoints(tmp_path_factory):
+def endpoints(request, tmp_path_factory):
     ensure_collection_link()
+    root = tmp_path_factory.mktemp("examples")
+    if on_tenant_hosts(request.node.callspec.params["module"]):
+        # the lab of the sample inventory: its shared vCenter is the sample shared-hosting inventory too
+        with Lab(DEFAULT_INVENTORIES, workdir=str(root / "lab")) as lab:
+            sim = [vc["sim"] for vc in lab.vcenters if vc["topology"] == "shared_hsp"][0]
+            sp = lab.arm.add_service_principal(secret=SECRET)
+            yield {"sim": sim, "arm": lab.arm, "sp": sp, "root": root, "lab": lab}
+        return
     with VCenterSimulator(sample_inventory()) as sim, LocalArmEndpoint() as arm:
         sp = arm.add_service_principal(secret=SECRET)
-        yield {"sim": sim, "arm": arm, "sp": sp, "root": tmp_path_factory.mktemp("examples")}
+        yield {"sim": sim, "arm": arm, "sp": sp, "root": root, "lab": None}
 
 
-def substitute(task, connection: dict, root: str):
-    """The task with the lab's connection values in place of the written ones, and /secure moved under ``root``."""
+def substitute(task, connection: dict, root: str, moved: tuple = ("/secure/",)):
+    """The task with the lab's connection values in place of the written ones, and /secure (``moved``) under ``root``."""
     if isinstance(task, list):
-        return [substitute(t, connection, root) for t in task]
+        return [substitute(t, connection, root, moved) for t in task]
     if isinstance(task, str):
-        return os.path.join(root, task.lstrip("/")) if task.startswith("/secure/") else task
+        return os.path.join(root, task.lstrip("/")) if task.startswith(moved) else task
     if not isinstance(task, dict):
         return task
     out = {}
     for key, value in task.items():
         if key.startswith("tenantdr.asr.") and isinstance(value, dict):
             short = key.split(".")[-1]
-            args = {k: substitute(v, connection, root) for k, v in value.items()}
+            args = {k: substitute(v, connection, root, moved) for k, v in value.items()}
             for group, options in connection.items():
                 if short in groups().get(group, ()):
                     for option in list(args):
@@ -116,18 +173,18 @@ def substitute(task, connection: dict, root: str):
                         args["location"] = LAB_REGION
             out[key] = args
         elif key in ("block", "rescue", "always"):
-            out[key] = substitute(value, connection, root)
+            out[key] = substitute(value, connection, root, moved)
         elif key == "module_defaults":
             out[key] = {g: dict(v, **connection.get(g.split(".")[-1], {})) for g, v in value.items()}
         else:
-            out[key] = substitute(value, connection, root)
+            out[key] = substitute(value, connection, root, moved)
     return out
 
 
 @pytest.mark.parametrize("module", [pytest.param(m, marks=pytest.mark.xfail(strict=False, reason=KNOWN_BROKEN[m]))
                                     if m in KNOWN_BROKEN else m for m in MODULES])
 def test_examples_run_as_written(endpoints, module, tmp_path):
-    sim, arm, sp = endpoints["sim"], endpoints["arm"], endpoints["sp"]
+    sim, arm, sp, lab = endpoints["sim"], endpoints["arm"], endpoints["sp"], endpoints["lab"]
     root = str(endpoints["root"] / module)
     os.makedirs(os.path.join(root, "secure", "contoso"), mode=0o700)
     connection = {
@@ -139,16 +196,6 @@ def test_examples_run_as_written(endpoints, module, tmp_path):
     }
     tasks = [t for t in examples_of(module) if "real vCenter only" not in t.get("name", "")]
     assert tasks
-    tasks = PRECONDITIONS.get(module, []) + tasks
-    play = [{
-        "name": "EXAMPLES of tenantdr.asr.%s" % module,
-        "hosts": "localhost",
-        "gather_facts": False,
-        "module_defaults": {"group/tenantdr.asr.vcenter": connection["vcenter"],
-                            "group/tenantdr.asr.azure": connection["azure"]},
-        "tasks": substitute(tasks, {"vcenter": connection["vcenter"], "azure": connection["azure"],
-                                    "azure_sp": connection["azure_sp"]}, root),
-    }]
     # what the examples leave to the user
     user_vars = {
         "vcenter_password": sim.password,
@@ -158,17 +205,42 @@ def test_examples_run_as_written(endpoints, module, tmp_path):
         "sp_client_id": sp["client_id"], "sp_secret": SECRET, "partner_tenant_id": sp["tenant_id"],
         "dr_automation_sp_object_id": "5d0c9a3e-8f1b-4c2a-9e7d-3b6a1f0c2e88",
     }
-    playbook = tmp_path / "examples.yml"
-    playbook.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
     (tmp_path / "vars.json").write_text(json.dumps(user_vars), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in AZURE_ENV}
-    env.update(arm.env())
+    if lab is not None:
+        env = lab.env()     # ANSIBLE_INVENTORY: the sample inventory and the lab's overlay
+    else:
+        env = {k: v for k, v in os.environ.items() if k not in AZURE_ENV}
+        env.update(arm.env())
     env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, ".build", "collections"),
                ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
                PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""))
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook),
-                           "-e", "@" + str(tmp_path / "vars.json"), "-e", "ansible_python_interpreter=" + sys.executable],
-                          cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout[-5000:]
+
+    def play(name: str, play_tasks: list) -> None:
+        playbook = tmp_path / ("%s.yml" % name.split(" ")[0].lower())
+        playbook.write_text(yaml.safe_dump([{
+            "name": "%s of tenantdr.asr.%s" % (name, module),
+            "hosts": "tenants" if lab is not None else "localhost",
+            "gather_facts": False,
+            "module_defaults": {"group/tenantdr.asr.vcenter": connection["vcenter"],
+                                "group/tenantdr.asr.azure": connection["azure"]},
+            "tasks": substitute(play_tasks, {"vcenter": connection["vcenter"], "azure": connection["azure"],
+                                             "azure_sp": connection["azure_sp"]}, root),
+        }], sort_keys=False), encoding="utf-8")
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook),
+                               "-e", "@" + str(tmp_path / "vars.json"), "-e", "ansible_python_interpreter=" + sys.executable],
+                              cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=600, check=False)
+        assert proc.returncode == 0, proc.stdout[-5000:]
+
+    # the preconditions: tasks, played up to each seeding function, which then seeds the ARM endpoint
+    pending = []
+    for step in PRECONDITIONS.get(module, []):
+        if callable(step):
+            if pending:
+                play("Preconditions", pending)
+                pending = []
+            step(arm)
+        else:
+            pending.append(step)
+    play("EXAMPLES", pending + tasks)
