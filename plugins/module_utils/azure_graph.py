@@ -179,12 +179,18 @@ def find_relationship(relationships: list, display_name: str):
     return live[0] if live else None
 
 
+#: GDAP relationship statuses in which it is ended or being ended (Graph delegatedAdminRelationshipStatus).
+ENDED_STATUSES = ("terminationRequested", "terminating", "terminated", "expired", "expiring")
+
+
 def plan_delegated_access(state: str, relationship, assignments: list, group_id: str | None) -> list:
     """Steps for the GDAP relationship. ``relationship``: the current one (Graph JSON) or None."""
     steps = []
     status = (relationship or {}).get("status")
     if state == "absent":
-        if relationship is None or status in ("terminationRequested", "terminating"):
+        # Graph: a relationship still "created" is deleted; an "active" one ends with a terminate request; one
+        # awaiting the customer's approval can be neither (it lapses unless approved); ended ones need nothing.
+        if relationship is None or status in ENDED_STATUSES + ("approvalPending",):
             return steps
         steps.append({"action": "delete" if status == "created" else "terminate"})
         return steps

@@ -17,8 +17,9 @@ description:
   - Two-phase like Site Recovery - while the customer has not approved, the run ends green with RV(pending) set and
     RV(pending_reason) saying what is awaited; once the relationship is C(active), the provider's security group
     (O(security_group_id)) gets the relationship's roles (an access assignment).
-  - O(state=absent) ends the relationship - a C(terminate) request when it is active or pending, a delete (with
-    C(If-Match)) when it was only created.
+  - O(state=absent) ends the relationship - a C(terminate) request when it is active, a delete (with C(If-Match)) when
+    it was only created. One that awaits the customer's approval can be neither ended nor deleted through Graph: it is
+    left alone with a warning (unless approved, it lapses).
 author:
   - tenantdr.asr maintainers (@tenantdr)
 extends_documentation_fragment:
@@ -284,6 +285,9 @@ def main():
     if module.check_mode and any(s["action"] == "assign" for s in steps):
         assigned.append(group_id)
     status = (after or {}).get("status")
+    if params["state"] == "absent" and status == "approvalPending":
+        module.warn(f"GDAP relationship {params['display_name']} awaits the customer's approval: Graph can neither end "
+                    "nor delete it now; it lapses unless approved (run the offboarding again after an approval to end it)")
     reason = pending_reason(status, group_id, assigned) if params["state"] == "present" else ""
     result = {"changed": bool(changes), "changes": changes, "relationship": after, "pending": bool(reason),
               "pending_reason": reason, "assigned_groups": assigned, "warnings_roles": notes}

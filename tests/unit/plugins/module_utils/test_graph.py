@@ -38,6 +38,9 @@ def test_plan_two_phase():
     assert plan_delegated_access("absent", {"status": "active"}, [], None) == [{"action": "terminate"}]
     assert plan_delegated_access("absent", {"status": "created"}, [], None) == [{"action": "delete"}]
     assert plan_delegated_access("absent", None, [], None) == []
+    # Graph ends only active relationships (terminate) and deletes only created ones: pending/ended ones are left
+    for status in ("approvalPending", "terminationRequested", "terminated", "expired"):
+        assert plan_delegated_access("absent", {"status": status}, [], None) == [], status
 
 
 def test_find_ignores_ended_relationships():
