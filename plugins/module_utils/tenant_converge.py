@@ -48,6 +48,13 @@ def desired_privileges(profile, extra, server_privileges):
     return sorted(set(desired) | set(extra)), skipped
 
 
+def held_privileges(privileges):
+    """The privileges a role holds once vCenter has stored it: vCenter adds System.Anonymous, System.Read and
+    System.View to every role (vSphere Security, "Read-only" role), so the audit of the same run sees what the role
+    really grants (System.View is what makes an object visible)."""
+    return sorted(set(privileges) | set(SYSTEM_PRIVILEGES))
+
+
 def converge_role(vc, snap, name, desired, privilege_mode='replace', state='present', new_name=None, force=False,
                   check_mode=False, used_by=None):
     """Bring role ``name`` to ``desired`` privileges on ``snap`` (roles and privileges suffice).
@@ -84,11 +91,11 @@ def converge_role(vc, snap, name, desired, privilege_mode='replace', state='pres
                 snap.set_roles(vc.read_roles().roles)
                 return converge_role(vc, snap, name, desired, privilege_mode, state, new_name, force, check_mode, used_by)
         snap.set_roles(snap.roles + [dict(id=role_id, name=final_name, label=final_name, system=False,
-                                          privileges=plan['privileges'])])
+                                          privileges=held_privileges(plan['privileges']))])
     elif plan['action'] == 'update':
         if not check_mode:
             vc.update_role(existing['id'], final_name, plan['privileges'])
-        snap.set_roles([dict(r, name=final_name, label=final_name, privileges=plan['privileges'])
+        snap.set_roles([dict(r, name=final_name, label=final_name, privileges=held_privileges(plan['privileges']))
                         if r['id'] == existing['id'] else r for r in snap.roles])
     elif plan['action'] == 'delete':
         if not check_mode:

@@ -120,3 +120,15 @@ def test_a_role_created_concurrently_is_adopted(fresh_vcsim):
     assert result['audit']['clean']
     with Direct(fresh_vcsim) as d:
         assert len([r for r in d.auth.roleList if r.name == 'Azure_Site_Recovery']) == 1
+
+
+def test_the_first_run_audits_what_the_new_dr_role_really_grants(fresh_vcsim):
+    """The audit of the run that creates the DR role sees the role as vCenter stores it (System.View added to every
+    role), so each account sees its own VMs right away - and a VM of another tenant made visible would be caught."""
+    first = run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants(), fail_on_leak=True))
+    assert [r['action'] for r in first['roles']] == ['create']
+    acme = first['audit']['tenants']['acme']
+    # tests/simulator/inventory.py: acme's folder holds acme-vm01, acme-vm02, acme-db01; its configuration server acme-cs01
+    assert sorted(p.rsplit('/', 1)[-1] for p in acme['own_vms_visible']) == ['acme-cs01', 'acme-db01', 'acme-vm01',
+                                                                             'acme-vm02']
+    assert acme['own_vms_not_visible'] == []
