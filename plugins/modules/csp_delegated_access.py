@@ -18,7 +18,7 @@ description:
     RV(pending_reason) saying what is awaited; once the relationship is C(active), the provider's security group
     (O(security_group_id)) gets the relationship's roles (an access assignment).
   - O(state=absent) ends the relationship - a C(terminate) request when it is active, a delete (with C(If-Match)) when
-    it was only created. One that awaits the customer's approval can be neither ended nor deleted through Graph: it is
+    it was only created. One that awaits the customer's approval can be neither ended nor deleted through Graph, so it is
     left alone with a warning (unless approved, it lapses).
 author:
   - tenantdr.asr maintainers (@tenantdr)

@@ -10,7 +10,7 @@ short_description: Onboard, offboard or audit the vCenter side of the inventory'
 version_added: 0.2.0
 description:
   - An action that runs once (use C(run_once)) for many tenant inventory hosts. It reads each host's C(tenant_*) variables
-    (see the topology roles M(tenantdr.asr.shared_hsp), M(tenantdr.asr.dedicated_hsp), M(tenantdr.asr.msp)), validates
+    (see the topology roles P(tenantdr.asr.shared_hsp#role), P(tenantdr.asr.dedicated_hsp#role), P(tenantdr.asr.msp#role)), validates
     them all at once (one error naming every bad host and value), groups the tenants by vCenter and topology, and runs
     M(tenantdr.asr.vcenter_tenants) once per group - one login and one inventory read per vCenter.
   - For a topology whose setting C(context) is on (shared hosting), the other tenants of the same vCenter in the inventory
