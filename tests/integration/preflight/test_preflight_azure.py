@@ -77,7 +77,7 @@ def test_graph_hook_names_missing_principals_and_an_unreachable_graph_is_a_warni
     asked = []
 
     def graph_not_found(session, object_ids):
-        asked.append((params.subscription_id, object_ids))
+        asked.append((session.subscription_id, object_ids))
         return {oid: None for oid in object_ids}
     out = pf.run_preflight(records, ['acme'], azure_session=AzureSession, environ=os.environ, graph_lookup=graph_not_found)
     assert asked == [(arm.subscription_id, ['7c9e6679-7425-40de-944b-e07fc1f90a01'])]
