@@ -154,8 +154,8 @@ def validate_site_recovery_inputs(params: dict) -> list:
 
 def validate_discovery_inputs(params: dict) -> list:
     problems = []
-    if not params.get("tenant"):
-        problems.append("tenant is required (the tenant whose vault is checked)")
+    if not params.get("tenant_name"):
+        problems.append("tenant_name is required (the DR tenant whose vault is checked)")
     if params.get("tenant_vms") is None and params.get("plans") is None and params.get("isolation_report") is None:
         problems.append("give the tenant's VMs: tenant_vms (names or inventory paths), plans (tenantdr.asr.tenant_mapping "
                         "plans) or isolation_report (tenantdr.asr.tenant_isolation_audit report)")

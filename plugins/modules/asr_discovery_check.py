@@ -49,8 +49,9 @@ options:
     description: Name of the tenant's Recovery Services vault.
     type: str
     required: true
-  tenant:
-    description: Name of the tenant the vault belongs to.
+  tenant_name:
+    description:
+      - Name of the DR tenant the vault belongs to. (Not O(tenant), which is the Entra directory of the Azure sign-in.)
     type: str
     required: true
   tenant_vms:
@@ -95,7 +96,7 @@ EXAMPLES = r"""
   tenantdr.asr.asr_discovery_check:
     resource_group: rg-acme-dr
     vault: rsv-acme-dr
-    tenant: acme
+    tenant_name: acme
     plans: "{{ mapping.plans }}"
     fail_on_leak: true
 
@@ -103,7 +104,7 @@ EXAMPLES = r"""
   tenantdr.asr.asr_discovery_check:
     resource_group: rg-acme-dr
     vault: rsv-acme-dr
-    tenant: acme
+    tenant_name: acme
     tenant_vms: [acme-vm01, acme-db01]
     vm_owners: {globex-vm01: globex}
 """
@@ -158,7 +159,7 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery i
 def main():
     spec = azure_argument_spec()
     spec.update(resource_group=dict(type="str", required=True), vault=dict(type="str", required=True),
-                tenant=dict(type="str", required=True), tenant_vms=dict(type="list", elements="str"),
+                tenant_name=dict(type="str", required=True), tenant_vms=dict(type="list", elements="str"),
                 plans=dict(type="list", elements="dict"), isolation_report=dict(type="dict"), vm_owners=dict(type="dict"),
                 fail_on_leak=dict(type="bool", default=False))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
@@ -169,12 +170,12 @@ def main():
     if problems:
         module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
     plans = params["plans"] if params.get("plans") is not None else plans_from_isolation_report(params.get("isolation_report"))
-    mine, owners = tenant_vm_sets(params["tenant"], params.get("tenant_vms"), plans, params.get("vm_owners"))
+    mine, owners = tenant_vm_sets(params["tenant_name"], params.get("tenant_vms"), plans, params.get("vm_owners"))
     if mine is None:
-        module.exit_json(changed=False, pending=f"tenant {params['tenant']}: no VM list for this tenant in plans / "
+        module.exit_json(changed=False, pending=f"tenant {params['tenant_name']}: no VM list for this tenant in plans / "
                                                 "isolation_report (its vCenter was not part of the run); nothing compared",
                          stack=None, discovered=[], leaks=[], not_yet_discovered=[],
-                         summary=f"tenant {params['tenant']}: discovery not checked (no VM list)")
+                         summary=f"tenant {params['tenant_name']}: discovery not checked (no VM list)")
     session = None
     try:
         session = AzureSession(params)
@@ -186,16 +187,16 @@ def main():
     finally:
         if session is not None:
             session.close()
-    report = discovery_report(params["tenant"], discovered, mine, owners)
+    report = discovery_report(params["tenant_name"], discovered, mine, owners)
     registered = bool(view and any(f["stack"] for f in view["fabrics"]))
-    pending = None if registered else (f"tenant {params['tenant']}: no configuration server or replication appliance is "
+    pending = None if registered else (f"tenant {params['tenant_name']}: no configuration server or replication appliance is "
                                        f"registered in vault {params['vault']} yet; nothing is discovered to compare")
-    summary = (pending or f"tenant {params['tenant']}: {len(report['discovered'])} VM(s) discovered, {len(report['leaks'])} "
+    summary = (pending or f"tenant {params['tenant_name']}: {len(report['discovered'])} VM(s) discovered, {len(report['leaks'])} "
                f"leak(s), {len(report['not_yet_discovered'])} tenant VM(s) not discovered yet")
     result = dict(changed=False, pending=pending, stack=view["stack"] if view else None, summary=summary, **report)
     result.pop("tenant")
     if report["leaks"] and params["fail_on_leak"]:
-        module.fail_json(msg=f"Site Recovery discovery leak in tenant {params['tenant']}'s vault {params['vault']}: "
+        module.fail_json(msg=f"Site Recovery discovery leak in tenant {params['tenant_name']}'s vault {params['vault']}: "
                              + "; ".join(leak["message"] for leak in report["leaks"]), **result)
     module.exit_json(**result)
 

@@ -58,8 +58,10 @@ options:
     description: Name of the tenant's Recovery Services vault.
     type: str
     required: true
-  tenant:
-    description: Tenant name, used in messages and the next-step text.
+  tenant_name:
+    description:
+      - The DR tenant's name, used in messages and the next-step text. (Not O(tenant), which is the Entra directory
+        of the Azure sign-in.)
     type: str
     required: true
   fabric:
@@ -155,7 +157,7 @@ EXAMPLES = r"""
   tenantdr.asr.asr_site_recovery:
     resource_group: rg-acme-dr
     vault: rsv-acme-dr
-    tenant: acme
+    tenant_name: acme
     credentials_path: ~/.tenantdr/credentials/acme/rsv-acme-dr.VaultCredentials
     vcenter:
       name: vcenter01
@@ -175,7 +177,7 @@ EXAMPLES = r"""
   tenantdr.asr.asr_site_recovery:
     resource_group: rg-acme-dr
     vault: rsv-acme-dr
-    tenant: acme
+    tenant_name: acme
     vcenter: {name: vcenter01, address: vcenter01.provider.example, run_as_account: acme-dr}
     policy: {name: acme-replication}
     confirm_disable_replication: true
@@ -236,7 +238,7 @@ def argument_spec() -> dict:
     spec.update(
         resource_group=dict(type="str", required=True),
         vault=dict(type="str", required=True),
-        tenant=dict(type="str", required=True),
+        tenant_name=dict(type="str", required=True),
         fabric=dict(type="str"),
         credentials_path=dict(type="path"),
         vcenter=dict(type="dict", options=dict(
@@ -259,6 +261,8 @@ def main():
     require_azure(module)
     require_site_recovery(module)
     params = module.params
+    # the planning core calls the DR tenant "tenant"; the module's own "tenant" is the sign-in's Entra directory
+    desired = dict(params, tenant=params["tenant_name"])
     problems = validate_connection(params) + validate_site_recovery_inputs(params)
     if problems:
         module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
@@ -268,7 +272,7 @@ def main():
         session = AzureSession(params)
         reader = SiteRecoveryReader(session, params["resource_group"], params["vault"])
         if preflight(reader) is None:
-            result["pending"] = {"stage": "vault", "message": f"tenant {params['tenant']}: vault {params['vault']} does not exist "
+            result["pending"] = {"stage": "vault", "message": f"tenant {params['tenant_name']}: vault {params['vault']} does not exist "
                                  "(yet); create it first (tenantdr.asr.asr_vault)"}
             if params["state"] == "absent":
                 result["pending"] = None
@@ -277,15 +281,15 @@ def main():
         view = vault_view(reader.read(with_protected_items=params["state"] == "absent"))
         result["stack"] = view["stack"]
         if params["state"] == "present":
-            plan = plan_site_recovery(params, view)
+            plan = plan_site_recovery(desired, view)
             changes = plan["changes"]
             result.update(pending=plan["pending"], notes=plan["notes"], fabric=plan["fabric"])
         else:
-            plan = plan_offboarding(params, view)
+            plan = plan_offboarding(desired, view)
             changes = plan["changes"]
             result["protected_items"] = sorted(i["friendly_name"] or i["name"] for i in plan["protected_items"])
             if plan["needs_confirmation"]:
-                module.fail_json(msg=f"tenant {params['tenant']}: {len(plan['protected_items'])} VM(s) are still replicated "
+                module.fail_json(msg=f"tenant {params['tenant_name']}: {len(plan['protected_items'])} VM(s) are still replicated "
                                      f"({', '.join(result['protected_items'])}); disabling replication deletes their replicas "
                                      "and recovery points in Azure - set confirm_disable_replication=true (role: "
                                      "tenantdr_confirm_disable_replication) to go on. Nothing was changed.",
@@ -293,7 +297,7 @@ def main():
         result["changes"] = [describe_change(c) for c in changes]
         result["changed"] = bool(changes)
         if module._diff:
-            result["diff"] = diff_views(params, view, changes)
+            result["diff"] = diff_views(desired, view, changes)
         if changes and not module.check_mode:
             writer = SiteRecoveryWriter(session, params["resource_group"], params["vault"])
             writer.apply(changes)

@@ -32,7 +32,7 @@ def seed_cs(arm, accounts=("acme-dr",), protectable=()):
 
 
 def args(arm, **extra):
-    out = dict(arm.module_args(), resource_group=RG, vault=VAULT, tenant="acme",
+    out = dict(arm.module_args(), resource_group=RG, vault=VAULT, tenant_name="acme",
                credentials_path="/keys/acme/rsv-acme-dr.VaultCredentials",
                vcenter={"name": "vcenter01", "address": "10.0.0.5", "run_as_account": "acme-dr"},
                policy={"name": "acme-replication"})

@@ -24,14 +24,14 @@ def vault(arm):
 
 
 def check_args(arm, **extra):
-    return dict(arm.module_args(), resource_group=RG, vault=VAULT, tenant="acme", plans=PLANS, **extra)
+    return dict(arm.module_args(), resource_group=RG, vault=VAULT, tenant_name="acme", plans=PLANS, **extra)
 
 
 def seed_classic(arm, protectable):
     arm.add_fabric(RG, VAULT, "cs-acme", "VMware", host_name="cs-acme", ip_address="10.0.0.10",
                    process_servers=[{"name": "cs-acme", "ip_address": "10.0.0.10"}], run_as_accounts=["acme-dr"],
                    containers=[{"name": "cloud_acme", "protectable": protectable}])
-    run_module("asr_site_recovery", dict(arm.module_args(), resource_group=RG, vault=VAULT, tenant="acme",
+    run_module("asr_site_recovery", dict(arm.module_args(), resource_group=RG, vault=VAULT, tenant_name="acme",
                                          vcenter={"name": "vcenter01", "address": "10.0.0.5", "run_as_account": "acme-dr"},
                                          policy={"name": "acme-replication"}))
     arm.reset_log()
@@ -97,10 +97,10 @@ def test_discovery_from_an_isolation_report_and_without_a_vm_list(vault):
     seed_classic(vault, [{"name": "acme-vm01", "vcenter": "10.0.0.5"}, {"name": "globex-vm01", "vcenter": "10.0.0.5"}])
     report = {"tenants": {"acme": {"own_vms_visible": ["/DC1/vm/tenants/acme/acme-vm01"], "own_vms_not_visible": []},
                           "globex": {"own_vms_visible": ["/DC1/vm/tenants/globex/globex-vm01"], "own_vms_not_visible": []}}}
-    args = dict(vault.module_args(), resource_group=RG, vault=VAULT, tenant="acme", isolation_report=report)
+    args = dict(vault.module_args(), resource_group=RG, vault=VAULT, tenant_name="acme", isolation_report=report)
     result = run_module("asr_discovery_check", args)
     assert [(leak["vm"], leak["owner"]) for leak in result["leaks"]] == [("globex-vm01", "globex")]
-    unknown = run_module("asr_discovery_check", dict(args, tenant="initech", fail_on_leak=True))
+    unknown = run_module("asr_discovery_check", dict(args, tenant_name="initech", fail_on_leak=True))
     assert unknown["pending"].startswith("tenant initech: no VM list") and unknown["leaks"] == []
 
 
@@ -120,7 +120,7 @@ def test_modernized_vault_discovery_and_policy(vault):
     assert "/providers/Microsoft.OffAzure/VMwareSites/acme-vmwaresite/machines" in \
         [r["path"] for r in vault.requests_log() if "OffAzure" in r["path"]][0]
 
-    args = dict(vault.module_args(), resource_group=RG, vault=VAULT, tenant="acme",
+    args = dict(vault.module_args(), resource_group=RG, vault=VAULT, tenant_name="acme",
                 vcenter={"name": "vcenter01", "address": "vc01.provider.example", "run_as_account": "acme-dr"},
                 policy={"name": "acme-replication"})
     vault.reset_log()

@@ -72,7 +72,7 @@ ACME_VAULT = {"name": "Precondition - acme's Recovery Services vault",
                                          "name": "rsv-acme-dr", "location": LAB_REGION}}
 ACME_VCENTER = {"name": "Precondition - acme's vCenter registered, its replication policy mapped",
                 "tenantdr.asr.asr_site_recovery": {
-                    "resource_group": "rg-acme-dr", "vault": "rsv-acme-dr", "tenant": "acme",
+                    "resource_group": "rg-acme-dr", "vault": "rsv-acme-dr", "tenant_name": "acme",
                     "vcenter": {"name": "vcenter01", "address": "vcenter01.provider.example", "run_as_account": "acme-dr"},
                     "policy": {"name": "acme-replication"}}}
 

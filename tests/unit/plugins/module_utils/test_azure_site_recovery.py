@@ -56,7 +56,7 @@ def test_site_recovery_inputs_name_every_bad_value():
         "run-as accounts (seed step 3.4)",
         "policy.name is required with state=present",
     ]
-    assert validate_discovery_inputs({"tenant": "acme"}) == [
+    assert validate_discovery_inputs({"tenant_name": "acme"}) == [
         "give the tenant's VMs: tenant_vms (names or inventory paths), plans (tenantdr.asr.tenant_mapping plans) or "
         "isolation_report (tenantdr.asr.tenant_isolation_audit report)"]
 
