@@ -135,7 +135,7 @@ EXAMPLES = r"""
       - /DC1
       - /DC1/host/CL1
       - /DC1/vm/tenants/acme/acme-vm01
-      - vm-1042
+      - /DC1/vm/tenants/acme/acme-vm02    # a managed object id (vm-1042) or a typed one (VirtualMachine:vm-1042) works too
 
 - name: Apply whole tenant plans in one task
   tenantdr.asr.vcenter_nonpropagating_permission:
