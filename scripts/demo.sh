@@ -10,7 +10,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
-if [ "${1:-}" != "--in-lab" ]; then
+if [ "${1:-}" != "--in-lab" ] && [ "${1:-}" != "--in-lab-csp" ]; then
   bash scripts/setup.sh
   # shellcheck source=/dev/null
   . scripts/env.sh
