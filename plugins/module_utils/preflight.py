@@ -801,7 +801,7 @@ def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, 
 
     ``vcenter_connect``/``azure_session``: factories for the online checks (None = static checks only).
     Returns ``{'problems': {host: [...]}, 'warnings': {...}, 'valid': [hosts], 'invalid': [{host, tenant, problems}],
-    'plan': [per vCenter] or None, 'reads': {...}, 'report': [lines]}``.
+    'plan': [per vCenter] or None, 'reads': {...}, 'report': [lines], 'snapshots': {vcenter key: Snapshot read}}``.
     """
     run = list(run_hosts)
     by_host = {r['host']: r for r in records}
@@ -838,7 +838,7 @@ def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, 
     if plan:
         plans = [vcenter_plan(snaps[key], group, valid) for key, group in sorted(groups.items()) if key in snaps]
     return {'problems': problems, 'warnings': warnings, 'valid': valid, 'invalid': invalid, 'plan': plans, 'reads': reads,
-            'report': report_lines(run, by_host, problems, warnings, plans)}
+            'report': report_lines(run, by_host, problems, warnings, plans), 'snapshots': snaps}
 
 
 def static_azure_broken(record, static):

@@ -15,6 +15,10 @@ Everything returned is plain data; the display lines are built here, not in temp
 """
 from __future__ import annotations
 
+import concurrent.futures
+import functools
+import itertools
+
 from ansible_collections.tenantdr.asr.plugins.module_utils.audit_report import drift
 from ansible_collections.tenantdr.asr.plugins.module_utils.isolation import audit
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import (
@@ -130,24 +134,80 @@ def check_principals_exist(vc, snap, changes):
 
 
 def apply_changes(vc, snap, changes):
-    """Write ``changes`` (one SetEntityPermissions per entity, one RemoveEntityPermission per removal; both retried
-    on transient failures). Returns the number of vCenter writes; raises :class:`ApplyError` on a refusal."""
+    """Write ``changes``: one SetEntityPermissions per entity, then one RemoveEntityPermission per removal; both
+    retried on transient failures, up to ``vc.write_workers()`` of them in flight at once (each is an upsert or an
+    idempotent removal of one entity's permission, so they do not depend on each other). Returns the number of vCenter
+    writes; raises :class:`ApplyError` on a refusal, after the writes already in flight have finished and without
+    starting the others."""
     from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import fault_text, vmodl  # pylint: disable=import-outside-toplevel
     sets, removes = write_batches(changes)
+    phases = [
+        [(functools.partial(vc.set_permissions, snap, moid, [dict(principal=c['principal'], group=c['group'],
+                                                                    role_id=c['after']['role_id'],
+                                                                    propagate=c['after']['propagate']) for c in batch]),
+          len(batch)) for moid, batch in sets.items()],
+        [(functools.partial(vc.remove_permission, snap, moid, principal, group), 1) for moid, principal, group in removes],
+    ]
+    workers = vc.write_workers() if hasattr(vc, 'write_workers') else 1
     writes = done = 0
-    try:
-        for moid, batch in sets.items():
-            vc.set_permissions(snap, moid, [dict(principal=c['principal'], group=c['group'], role_id=c['after']['role_id'],
-                                                 propagate=c['after']['propagate']) for c in batch])
-            writes += 1
-            done += len(batch)
-        for moid, principal, group in removes:
-            vc.remove_permission(snap, moid, principal, group)
-            writes += 1
-            done += 1
-    except vmodl.MethodFault as exc:
-        raise ApplyError(done, len(changes), fault_text(exc))
+    for calls in phases:
+        try:
+            ok = run_calls(calls, workers)
+        except CallsFailed as exc:
+            writes += exc.writes
+            done += exc.done
+            if isinstance(exc.error, vmodl.MethodFault):
+                raise ApplyError(done, len(changes), fault_text(exc.error))
+            raise exc.error
+        writes += ok[0]
+        done += ok[1]
     return writes
+
+
+class CallsFailed(Exception):
+    """A call of :func:`run_calls` failed: ``error``, and the ``writes``/``done`` that went through before."""
+
+    def __init__(self, error, writes, done):
+        super().__init__(str(error))
+        self.error, self.writes, self.done = error, writes, done
+
+
+def run_calls(calls, workers):
+    """Run ``calls`` ([(callable, items)]), at most ``workers`` at once; returns (calls made, items done). On the first
+    failure no further call is started; the ones in flight finish; :class:`CallsFailed` carries the first error."""
+    if workers <= 1 or len(calls) <= 1:
+        writes = done = 0
+        for call, items in calls:
+            try:
+                call()
+            except Exception as exc:  # pylint: disable=broad-except
+                raise CallsFailed(exc, writes, done)
+            writes += 1
+            done += items
+        return writes, done
+    writes = done = 0
+    error = None
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = iter(calls)
+        running = {}
+        for call, items in itertools.islice(pending, workers):
+            running[pool.submit(call)] = items
+        while running:
+            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for f in finished:
+                items = running.pop(f)
+                exc = f.exception()
+                if exc is not None:
+                    error = error or exc
+                    continue
+                writes += 1
+                done += items
+            if error is None:
+                for call, items in itertools.islice(pending, len(finished)):
+                    running[pool.submit(call)] = items
+    if error is not None:
+        raise CallsFailed(error, writes, done)
+    return writes, done
 
 
 def apply_in_memory(snap, changes):

@@ -90,6 +90,19 @@ options:
         account; a re-run makes none).
     type: bool
     default: true
+  inventory_snapshot:
+    description:
+      - A file in which M(tenantdr.asr.tenant_preflight) saved the inventory it read from this vCenter in the same run
+        (objects, roles, privileges; no permissions). It replaces this run's own inventory pass when it is from this
+        vCenter (host, port and instance UUID) and at most O(inventory_snapshot_max_age) seconds old; otherwise the
+        inventory is read as usual. Permissions are always read from vCenter. M(tenantdr.asr.inventory_tenants) sets it
+        from the preflight's result, so a run reads the inventory once.
+    type: path
+  inventory_snapshot_max_age:
+    description:
+      - How old (seconds) O(inventory_snapshot) may be.
+    type: int
+    default: 300
 notes:
   - Use one task per vCenter; the action plugin behind the topology roles (M(tenantdr.asr.inventory_tenants)) does that
     for the tenants of an inventory.
@@ -139,6 +152,11 @@ summary:
   returned: always
   type: list
   elements: str
+inventory_read:
+  description: Where the inventory came from - read from vCenter, or the preflight's saved inventory and its age.
+  returned: always
+  type: str
+  sample: the preflight's inventory read of 4.2 s ago
 roles:
   description: The DR roles of the onboarded tenants - C(action) (none, create, update), C(role), added and removed privileges.
   returned: always
@@ -214,7 +232,8 @@ def work(vcm):
     present, absent, context = split_tenants(tenants, p['only'], p['offboard'])
     label = p['hostname'] if p['port'] == 443 else '%s:%s' % (p['hostname'], p['port'])
     with vcm.session() as vc:
-        snap = read_plan_snapshot(vc, tenants)
+        snap = read_plan_snapshot(vc, tenants, inventory_file=p['inventory_snapshot'],
+                                  inventory_max_age=p['inventory_snapshot_max_age'])
         try:
             result = converge_vcenter(vc, snap, present, absent, context, mode=p['mode'],
                                       privilege_mode=p['role_privilege_mode'], delete_unused_roles=p['delete_unused_roles'],
@@ -222,6 +241,7 @@ def work(vcm):
                                       check_mode=module.check_mode, label=label)
         except ApplyError as exc:
             vcm.fail(str(exc))
+    result['inventory_read'] = vc.inventory_source
     for warning in result.pop('warnings'):
         module.warn(warning)
     touched = result['offboarding'].get('touched') if result['offboarding'] else []
@@ -244,6 +264,8 @@ def main():
         delete_unused_roles=dict(type='bool', default=True),
         fail_on_leak=dict(type='bool', default=False),
         validate_principals=dict(type='bool', default=True),
+        inventory_snapshot=dict(type='path'),
+        inventory_snapshot_max_age=dict(type='int', default=300),
     )).run(work)
 
 
