@@ -115,18 +115,60 @@ def converge_role(vc, snap, name, desired, privilege_mode='replace', state='pres
 # Permissions
 # --------------------------------------------------------------------------------------------
 
+def directory_lookup(vc):
+    """``principal_exists`` for many principals: one ``RetrieveUserGroups`` listing per (domain, users/groups) - a
+    blank search string matches every principal of the domain (vSphere API, UserDirectory) - and the exact lookup of
+    ``vc.principal_exists`` only for those the listing does not show (a directory may cap a listing)."""
+    listed = {}
+
+    def exists(principal, is_group):
+        key = principal_key(principal)
+        domain = key.split('\\', 1)[0]
+        if (domain, is_group) not in listed:
+            names = set()
+            if domain:
+                try:
+                    found = vc.content.userDirectory.RetrieveUserGroups(
+                        domain=domain, searchStr='', exactMatch=False, findUsers=not is_group, findGroups=is_group)
+                    for r in found or []:
+                        if bool(r.group) == bool(is_group):
+                            login = r.principal.split('\\')[-1].split('@')[0]
+                            names.add(principal_key('%s@%s' % (login, domain)))
+                except Exception:  # pylint: disable=broad-except  # the exact lookups below still answer
+                    names = set()
+            listed[(domain, is_group)] = names
+        if key in listed[(domain, is_group)]:
+            return True
+        return vc.principal_exists(principal, is_group)
+    return exists
+
+
+#: From this many new principals of one directory domain on, one listing of the domain replaces their exact lookups.
+LIST_DOMAIN_FROM = 4
+
+
 def check_principals_exist(vc, snap, changes):
     """Look up each principal that gets a new permission; raise PlanError naming the unknown ones.
 
-    Principals that already hold a permission somewhere are known to vCenter, so an idempotent
-    re-run makes no lookup at all.
+    Principals that already hold a permission somewhere are known to vCenter, so an idempotent re-run makes no lookup
+    at all. Many new principals of one domain (onboarding many tenants) are checked against one listing of the domain
+    (:func:`directory_lookup`) instead of one lookup each.
     """
     existing = {principal_key(x['principal']) for x in snap.permissions}
     todo = {}
     for c in changes:
         if c['action'] == 'add' and principal_key(c['principal']) not in existing:
             todo[(principal_key(c['principal']), c['group'])] = c['principal']
-    missing = [name for (_key, group), name in sorted(todo.items()) if not vc.principal_exists(name, group)]
+    per_domain = {}
+    for (key, group) in todo:
+        per_domain[(key.split('\\', 1)[0], group)] = per_domain.get((key.split('\\', 1)[0], group), 0) + 1
+    listing = directory_lookup(vc)
+
+    def exists(key, name, group):
+        if per_domain[(key.split('\\', 1)[0], group)] >= LIST_DOMAIN_FROM:
+            return listing(name, group)
+        return vc.principal_exists(name, group)
+    missing = [name for (key, group), name in sorted(todo.items()) if not exists(key, name, group)]
     if missing:
         raise PlanError("nothing was changed; vCenter's user directory does not know principal(s): %s. Create the vCenter "
                         "access account in vCenter SSO / your identity source first, or set validate_principals: false"
@@ -308,6 +350,9 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
         result['summary'] = result['report']['lines']
         return result
 
+    if present and validate_principals:
+        # before the run's first write (offboarding, the DR role, permissions): every new access account must exist
+        check_principals_exist(vc, snap, [dict(action='add', principal=t['access_account'], group=False) for t in present])
     if absent:
         result['offboarding'] = offboard(vc, snap, absent, remaining, plan_result, delete_unused_roles, check_mode, label)
         result['writes'] += result['offboarding']['writes']
@@ -338,8 +383,6 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
                             '' if p['failback'] else ' (no failback)'))
         assignments = plan_assignments(snap, plans, pending)
         changes = plan_changes(snap, assignments, state='present', exclusive=True)
-        if validate_principals:
-            check_principals_exist(vc, snap, changes)
         writes = 0 if check_mode or not changes else apply_changes(vc, snap, changes)
         counts = summarize(changes)
         planned = sum(len(a['objects']) for a in assignments)
