@@ -16,6 +16,8 @@ description:
     C(Microsoft.OffAzure) (plain ARM REST, api-version 2020-01-01; no Python SDK covers it).
   - Every discovered VM that is not the tenant's is a leak, named with the VM, the vCenter and the tenant that owns it
     (from O(plans) or O(vm_owners)). With O(fail_on_leak=true) (shared hosting) the module fails on a leak.
+  - The tenant's management servers (C(management_servers) of its plan - the configuration server discovers itself)
+    count as the tenant's, not as leaks; they are not expected in the discovery either.
   - Tenant VMs not discovered yet are listed in RV(not_yet_discovered) - discovery lags behind (about 15 minutes after a
     vCenter is added) - and do not fail the check.
   - Before the configuration server / appliance registered, RV(pending) says so and nothing is compared. When the
