@@ -13,7 +13,7 @@ endpoint's admin routes (``tests/arm/site_recovery.py``), and reads the vaults b
         access account can see in the tenant's vCenter (read with pyVmomi: a permission on the VM or a propagating one
         on a parent - what the configuration server's discovery sees). ``--modernized``: those tenants get a
         replication appliance (``InMageRcm``) fabric and a Microsoft.OffAzure VMware site with the same machines
-        instead. ``--leak VM``: the discovery also finds VM (a path or a name of the tenant's vCenter) - to show the
+        instead (as once the person has also added the vCenter on the appliance - the manual step the re-run prints). ``--leak VM``: the discovery also finds VM (a path or a name of the tenant's vCenter) - to show the
         leak check. A tenant whose vault already has a fabric is left alone (re-running the helper changes nothing).
     python -m tests.lab.site_recovery protect [--limit HOSTS]
         Enable replication of one discovered VM per tenant (the last by name: in the lab's naming the configuration
@@ -362,7 +362,7 @@ def writes(mark=None, none_since=None, log=print) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.lab.site_recovery", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m tests.lab.site_recovery", description=__doc__.split("\n\n", maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     sub = parser.add_subparsers(dest="action", required=True)
     inst = sub.add_parser("install", help="register a configuration server / appliance for each tenant's vault")
