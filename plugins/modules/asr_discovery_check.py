@@ -177,8 +177,9 @@ class DiscoveryCheckModule(AzureModuleBase):
         self.mine, self.owners = tenant_vm_sets(params["tenant_name"], params.get("tenant_vms"), plans, params.get("vm_owners"))
         if self.mine is not None:
             return None
-        return {"changed": False, "pending": f"tenant {params['tenant_name']}: no VM list for this tenant in plans / "
-                                              "isolation_report (its vCenter was not part of the run); nothing compared",
+        pending = (f"tenant {params['tenant_name']}: no VM list for this tenant in plans / isolation_report (its vCenter "
+                   "was not part of the run); nothing compared")
+        return {"changed": False, "pending": pending,
                 "stack": None, "discovered": [], "leaks": [], "not_yet_discovered": [],
                 "summary": f"tenant {params['tenant_name']}: discovery not checked (no VM list)"}
 

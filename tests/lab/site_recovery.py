@@ -13,7 +13,8 @@ endpoint's admin routes (``tests/arm/site_recovery.py``), and reads the vaults b
         access account can see in the tenant's vCenter (read with pyVmomi: a permission on the VM or a propagating one
         on a parent - what the configuration server's discovery sees). ``--modernized``: those tenants get a
         replication appliance (``InMageRcm``) fabric and a Microsoft.OffAzure VMware site with the same machines
-        instead (as once the person has also added the vCenter on the appliance - the manual step the re-run prints). ``--leak VM``: the discovery also finds VM (a path or a name of the tenant's vCenter) - to show the
+        instead (as once the person has also added the vCenter on the appliance - the manual step the re-run
+        prints). ``--leak VM``: the discovery also finds VM (a path or a name of the tenant's vCenter) - to show the
         leak check. A tenant whose vault already has a fabric is left alone (re-running the helper changes nothing).
     python -m tests.lab.site_recovery protect [--limit HOSTS]
         Enable replication of one discovered VM per tenant (the last by name: in the lab's naming the configuration
@@ -108,8 +109,8 @@ def install(limit=None, modernized=(), leaks=(), log=print) -> list[str]:
             raise VerifyError("tenant %s: vault %s does not exist yet - run the onboarding first (it creates the vault and "
                               "the registration key the installer needs)" % (tenant["host"], tenant["vault_name"]))
         if current["fabrics"]:
-            lines.append("%s: vault %s already has %s - left alone" % (tenant["host"], tenant["vault_name"],
-                                                                      ", ".join(sorted(current["fabrics"]))))
+            lines.append("%s: vault %s already has %s - left alone"
+                         % (tenant["host"], tenant["vault_name"], ", ".join(sorted(current["fabrics"]))))
             continue
         key = os.path.join(state["credentials_dir"], tenant["name"], tenant["vault_name"] + ".VaultCredentials")
         if not os.path.exists(key):
@@ -209,8 +210,8 @@ def check_present(arm: ArmReader, tenant: dict, owners: dict) -> list[str]:
         vc = vcenters[0]["properties"]
         want = (tenant["vcenter"]["hostname"].lower(), str(tenant["vcenter"]["port"]))
         if (str(vc["ipAddress"]).lower(), str(vc["port"])) != want:
-            raise VerifyError("vCenter %s is registered at %s:%s, expected %s:%s" % (vcenters[0]["name"], vc["ipAddress"],
-                                                                                    vc["port"], *want))
+            raise VerifyError("vCenter %s is registered at %s:%s, expected %s:%s"
+                              % (vcenters[0]["name"], vc["ipAddress"], vc["port"], *want))
         if vc["runAsAccountId"] != account_id:
             raise VerifyError("vCenter %s uses run-as account %s, not %s's access account %s (%s)"
                               % (vcenters[0]["name"], vc["runAsAccountId"], name, tenant["access_account"], account_id))

@@ -131,8 +131,8 @@ def run_class(cls, args):
 def test_a_result_without_azure_opens_no_session():
     Probe.closed.clear()
     base = {"subscription_id": SUB, "auth_source": "msi", "cloud_environment": "AzureCloud"}
-    assert run_class(Early, dict(base, name="none")) == {"changed": False, "pending": "nothing to compare",
-                                                        "invocation": mock.ANY}
+    early = run_class(Early, dict(base, name="none"))
+    assert early == {"changed": False, "pending": "nothing to compare", "invocation": mock.ANY}
     assert Probe.closed == []
     assert run_class(Early, dict(base, name="a"))["subscription"] == SUB      # None: the normal run
     assert Probe.closed == [True]
