@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Demo of tenantdr.asr from a fresh clone: onboard the five sample tenants (shared hosting acme/globex/initech,
-# dedicated hosting contoso, managed service fabrikam), onboard again (nothing changes), audit, offboard everything,
-# audit again - against the local lab (vCenter simulators + a local Azure Resource Manager endpoint).
+# dedicated hosting contoso, managed service fabrikam) - Site Recovery waits for each configuration server and prints
+# the manual step -, onboard again (nothing changes), play the person who runs the configuration server installer
+# (tests/lab/site_recovery.py; fabrikam gets a modernized appliance), onboard again (vCenter, replication policy,
+# mappings, discovery check), once more (nothing changes), audit, offboard everything in Site Recovery's order with the
+# vaults, offboard again (nothing changes), audit again - against the local lab (vCenter simulators + a local Azure
+# Resource Manager endpoint).
 #
 #   bash scripts/demo.sh            # sets everything up first (scripts/setup.sh), then runs the demo in the lab
 #
@@ -65,21 +69,43 @@ if [ "${1:-}" = "--in-lab-csp" ]; then
   exit 0
 fi
 
-step "1/5  Onboard every sample tenant: ansible-playbook tenantdr.asr.onboard_tenant"
+# Fail the demo when a run changed anything (the recap of every tenant must say changed=0).
+unchanged() {
+  if grep -E '^[a-z0-9-]+ +: ok=' ".build/demo/$1.log" | grep -vq 'changed=0 '; then
+    echo "  !! the run changed something"; exit 1
+  fi
+  echo "  -> changed=0 for every tenant"
+}
+
+step "1/9  Onboard every sample tenant: ansible-playbook tenantdr.asr.onboard_tenant"
+echo "  (first run: no configuration server has registered with the new vaults yet - Site Recovery prints each"
+echo "   tenant's next manual step and the run ends green)"
 play 1-onboard tenantdr.asr.onboard_tenant
 
-step "2/5  Onboard again: nothing may change"
+step "2/9  Onboard again: nothing may change"
 play 2-onboard-again tenantdr.asr.onboard_tenant
-if grep -E '^[a-z0-9-]+ +: ok=' .build/demo/2-onboard-again.log | grep -vq 'changed=0 '; then
-  echo "  !! the second run changed something"; exit 1
-fi
-echo "  -> changed=0 for every tenant"
+unchanged 2-onboard-again
 
-step "3/5  Audit every tenant: ansible-playbook tenantdr.asr.audit_tenants"
-play 3-audit tenantdr.asr.audit_tenants
+step "3/9  The manual step: run the configuration server installer with each tenant's key (the lab plays this person)"
+echo "  python -m tests.lab.site_recovery install --modernized fabrikam   (fabrikam gets a modernized replication appliance)"
+python -m tests.lab.site_recovery install --modernized fabrikam | sed 's/^/  /'
 
-step "4/5  Offboard every tenant: ansible-playbook tenantdr.asr.offboard_tenant"
-play 4-offboard tenantdr.asr.offboard_tenant
+step "4/9  Onboard again: the same playbook picks up seed step 4 (vCenter, policy, mappings, discovery check)"
+play 4-onboard-registered tenantdr.asr.onboard_tenant
 
-step "5/5  Audit again, the tenants now offboarded (-e tenant_state=absent)"
-play 5-audit tenantdr.asr.audit_tenants -e tenant_state=absent
+step "5/9  Onboard again: nothing may change"
+play 5-onboard-again tenantdr.asr.onboard_tenant
+unchanged 5-onboard-again
+
+step "6/9  Audit every tenant: ansible-playbook tenantdr.asr.audit_tenants"
+play 6-audit tenantdr.asr.audit_tenants
+
+step "7/9  Offboard every tenant, replication and vaults included: ansible-playbook tenantdr.asr.offboard_tenant -e tenantdr_confirm_disable_replication=true -e tenant_delete_vault=true"
+play 7-offboard tenantdr.asr.offboard_tenant -e tenantdr_confirm_disable_replication=true -e tenant_delete_vault=true
+
+step "8/9  Offboard again: nothing may change"
+play 8-offboard-again tenantdr.asr.offboard_tenant -e tenantdr_confirm_disable_replication=true -e tenant_delete_vault=true
+unchanged 8-offboard-again
+
+step "9/9  Audit again, the tenants now offboarded (-e tenant_state=absent)"
+play 9-audit tenantdr.asr.audit_tenants -e tenant_state=absent

@@ -32,6 +32,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
     AZURE_IMPORT_ERROR, AzureApiError, AzureError, AzureSession, api_error, azure_argument_spec, require_azure, validate_connection,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_partner_center import (
+    PartnerSession, partner_center_argument_spec, require_partner_center, validate_partner_connection,
+)
 
 
 class AzureModuleBase:
@@ -44,7 +47,7 @@ class AzureModuleBase:
     module_kwargs: dict = {}
 
     def __init__(self):
-        spec = azure_argument_spec()
+        spec = self.connection_options()
         spec.update(self.module_options())
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
         self.params = self.module.params
@@ -52,10 +55,31 @@ class AzureModuleBase:
         #: descriptions of the changes made so far (reported when a later step fails)
         self.done: list = []
 
+    # ------------------------------------------------------------------ the connection (a Partner Center base overrides these)
+    def connection_options(self) -> dict:
+        """The shared connection options (doc fragment ``tenantdr.asr.azure``)."""
+        return azure_argument_spec()
+
+    def require_libraries(self) -> None:
+        """Fail with ``missing_required_lib`` when the SDKs the connection needs are missing."""
+        require_azure(self.module)
+
+    def connection_problems(self) -> list:
+        """Problems with the connection options, found without network access."""
+        return validate_connection(self.params)
+
+    def open_session(self):
+        """The session :meth:`run` uses as ``self.session`` (closed by :meth:`close`)."""
+        return AzureSession(self.params)
+
     # ------------------------------------------------------------------ for subclasses
     def module_options(self) -> dict:
         """The module's own options (the connection options are added by the base)."""
         return {}
+
+    def result_without_azure(self) -> dict | None:
+        """The result when the options alone say that there is nothing to read (no session is opened); None = go on."""
+        return None
 
     def validate(self) -> list:
         """Problems with the module's own options, found without network access (empty = fine)."""
@@ -81,12 +105,15 @@ class AzureModuleBase:
         self.module.fail_json(msg=msg, **extra)
 
     def execute(self) -> None:
-        require_azure(self.module)
-        problems = validate_connection(self.params) + list(self.validate())
+        self.require_libraries()
+        problems = self.connection_problems() + list(self.validate())
         if problems:
             self.module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
+        early = self.result_without_azure()
+        if early is not None:
+            self.module.exit_json(**early)
         try:
-            self.session = AzureSession(self.params)
+            self.session = self.open_session()
             result = self.run()
         except AzureApiError as exc:
             self.fail(exception=_trace(exc), **exc.fail_args())
@@ -108,6 +135,28 @@ class AzureModuleBase:
         if self.session is not None:
             self.session.close()
             self.session = None
+
+
+class PartnerCenterModuleBase(AzureModuleBase):
+    """The same frame for the Partner Center / Microsoft Graph modules (csp_*): their connection options (doc fragment
+    ``tenantdr.asr.partner_center``), checks and :class:`azure_partner_center.PartnerSession` instead of Azure
+    Resource Manager's. A failure reports ``changed`` when the session made a write, with the changes made so far."""
+
+    def connection_options(self) -> dict:
+        return partner_center_argument_spec()
+
+    def require_libraries(self) -> None:
+        require_partner_center(self.module)
+
+    def connection_problems(self) -> list:
+        return validate_partner_connection(self.params)
+
+    def open_session(self):
+        return PartnerSession(self.params)
+
+    def fail(self, msg: str, exception: str | None = None, **extra) -> None:
+        extra.setdefault("changed", bool(self.session is not None and self.session.writes()))
+        super().fail(msg, exception=exception, **extra)
 
 
 def _trace(exc: BaseException) -> str:

@@ -631,7 +631,9 @@ def tenant_vm_sets(tenant: str, tenant_vms=None, plans=None, vm_owners=None) -> 
     every known VM name lower-cased -> owning tenant)."""
     owners = {}
     for plan in plans or []:
-        for path in plan.get("vms") or []:
+        # a tenant's management servers (its configuration server, process servers) are its own VMs too: the
+        # configuration server discovers itself, which is no leak
+        for path in list(plan.get("vms") or []) + list(plan.get("management_servers") or []):
             owners[vm_name(path).lower()] = plan.get("tenant")
     for name, owner in (vm_owners or {}).items():
         owners[vm_name(name).lower()] = owner
@@ -657,9 +659,9 @@ def discovery_report(tenant: str, discovered: list, mine: dict, owners: dict) ->
     for vm in discovered:
         key = str(vm["name"]).lower()
         seen.add(key)
-        if key in mine:
-            continue
         owner = owners.get(key)
+        if key in mine or (owner is not None and owner == tenant):
+            continue
         who = f"tenant {owner}'s VM" if owner else "a VM of no tenant"
         leaks.append({"vm": vm["name"], "vcenter": vm.get("vcenter"), "owner": owner, "source": vm.get("source"),
                       "message": f"{vm['name']} on vCenter {vm.get('vcenter') or '?'} is discovered in tenant {tenant}'s vault "

@@ -16,6 +16,8 @@ description:
     C(Microsoft.OffAzure) (plain ARM REST, api-version 2020-01-01; no Python SDK covers it).
   - Every discovered VM that is not the tenant's is a leak, named with the VM, the vCenter and the tenant that owns it
     (from O(plans) or O(vm_owners)). With O(fail_on_leak=true) (shared hosting) the module fails on a leak.
+  - The tenant's management servers (C(management_servers) of its plan - the configuration server discovers itself)
+    count as the tenant's, not as leaks; they are not expected in the discovery either.
   - Tenant VMs not discovered yet are listed in RV(not_yet_discovered) - discovery lags behind (about 15 minutes after a
     vCenter is added) - and do not fail the check.
   - Before the configuration server / appliance registered, RV(pending) says so and nothing is compared. When the
@@ -145,60 +147,63 @@ summary:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
-    AzureApiError, AzureSession, azure_argument_spec, require_azure, validate_connection,
-)
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import AzureModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import (
     SiteRecoveryReader, discovery_report, plans_from_isolation_report, require_site_recovery, tenant_vm_sets,
     validate_discovery_inputs, vault_view,
 )
 
 
-def main():
-    spec = azure_argument_spec()
-    spec.update(resource_group=dict(type="str", required=True), vault=dict(type="str", required=True),
-                tenant_name=dict(type="str", required=True), tenant_vms=dict(type="list", elements="str"),
-                plans=dict(type="list", elements="dict"), isolation_report=dict(type="dict"), vm_owners=dict(type="dict"),
-                fail_on_leak=dict(type="bool", default=False))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    require_azure(module)
-    require_site_recovery(module)
-    params = module.params
-    problems = validate_connection(params) + validate_discovery_inputs(params)
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
-    plans = params["plans"] if params.get("plans") is not None else plans_from_isolation_report(params.get("isolation_report"))
-    mine, owners = tenant_vm_sets(params["tenant_name"], params.get("tenant_vms"), plans, params.get("vm_owners"))
-    if mine is None:
-        module.exit_json(changed=False, pending=f"tenant {params['tenant_name']}: no VM list for this tenant in plans / "
-                                                "isolation_report (its vCenter was not part of the run); nothing compared",
-                         stack=None, discovered=[], leaks=[], not_yet_discovered=[],
-                         summary=f"tenant {params['tenant_name']}: discovery not checked (no VM list)")
-    session = None
-    try:
-        session = AzureSession(params)
-        reader = SiteRecoveryReader(session, params["resource_group"], params["vault"])
+class DiscoveryCheckModule(AzureModuleBase):
+    """asr_discovery_check on the shared Azure module base (options, checks, session, error mapping)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mine = self.owners = None
+
+    def module_options(self) -> dict:
+        return {"resource_group": {"type": "str", "required": True}, "vault": {"type": "str", "required": True},
+                "tenant_name": {"type": "str", "required": True}, "tenant_vms": {"type": "list", "elements": "str"},
+                "plans": {"type": "list", "elements": "dict"}, "isolation_report": {"type": "dict"},
+                "vm_owners": {"type": "dict"}, "fail_on_leak": {"type": "bool", "default": False}}
+
+    def validate(self) -> list:
+        require_site_recovery(self.module)
+        return validate_discovery_inputs(self.params)
+
+    def result_without_azure(self) -> dict | None:
+        params = self.params
+        plans = params["plans"] if params.get("plans") is not None else plans_from_isolation_report(params.get("isolation_report"))
+        self.mine, self.owners = tenant_vm_sets(params["tenant_name"], params.get("tenant_vms"), plans, params.get("vm_owners"))
+        if self.mine is not None:
+            return None
+        pending = (f"tenant {params['tenant_name']}: no VM list for this tenant in plans / isolation_report (its vCenter "
+                   "was not part of the run); nothing compared")
+        return {"changed": False, "pending": pending,
+                "stack": None, "discovered": [], "leaks": [], "not_yet_discovered": [],
+                "summary": f"tenant {params['tenant_name']}: discovery not checked (no VM list)"}
+
+    def run(self) -> dict:
+        params = self.params
+        reader = SiteRecoveryReader(self.session, params["resource_group"], params["vault"])
         view = vault_view(reader.read(with_protected_items=False)) if reader.vault_state() is not None else None
         discovered = reader.discovered_vms(view) if view else []
-    except AzureApiError as exc:
-        module.fail_json(**exc.fail_args())
-    finally:
-        if session is not None:
-            session.close()
-    report = discovery_report(params["tenant_name"], discovered, mine, owners)
-    registered = bool(view and any(f["stack"] for f in view["fabrics"]))
-    pending = None if registered else (f"tenant {params['tenant_name']}: no configuration server or replication appliance is "
-                                       f"registered in vault {params['vault']} yet; nothing is discovered to compare")
-    summary = (pending or f"tenant {params['tenant_name']}: {len(report['discovered'])} VM(s) discovered, {len(report['leaks'])} "
-               f"leak(s), {len(report['not_yet_discovered'])} tenant VM(s) not discovered yet")
-    result = dict(changed=False, pending=pending, stack=view["stack"] if view else None, summary=summary, **report)
-    result.pop("tenant")
-    if report["leaks"] and params["fail_on_leak"]:
-        module.fail_json(msg=f"Site Recovery discovery leak in tenant {params['tenant_name']}'s vault {params['vault']}: "
-                             + "; ".join(leak["message"] for leak in report["leaks"]), **result)
-    module.exit_json(**result)
+        report = discovery_report(params["tenant_name"], discovered, self.mine, self.owners)
+        registered = bool(view and any(f["stack"] for f in view["fabrics"]))
+        pending = None if registered else (f"tenant {params['tenant_name']}: no configuration server or replication appliance "
+                                           f"is registered in vault {params['vault']} yet; nothing is discovered to compare")
+        summary = (pending or f"tenant {params['tenant_name']}: {len(report['discovered'])} VM(s) discovered, "
+                   f"{len(report['leaks'])} leak(s), {len(report['not_yet_discovered'])} tenant VM(s) not discovered yet")
+        result = dict(changed=False, pending=pending, stack=view["stack"] if view else None, summary=summary, **report)
+        result.pop("tenant")
+        if report["leaks"] and params["fail_on_leak"]:
+            self.fail(msg=f"Site Recovery discovery leak in tenant {params['tenant_name']}'s vault {params['vault']}: "
+                          + "; ".join(leak["message"] for leak in report["leaks"]), **result)
+        return result
+
+
+def main():
+    DiscoveryCheckModule().execute()
 
 
 if __name__ == "__main__":

@@ -222,62 +222,60 @@ protected_items:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
-    AzureApiError, AzureSession, azure_argument_spec, require_azure, validate_connection,
-)
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import AzureModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import (
     SiteRecoveryError, SiteRecoveryReader, SiteRecoveryWriter, describe_change, diff_views, plan_offboarding, plan_site_recovery,
     preflight, require_site_recovery, validate_site_recovery_inputs, vault_view,
 )
 
 
-def argument_spec() -> dict:
-    spec = azure_argument_spec()
-    spec.update(
-        resource_group=dict(type="str", required=True),
-        vault=dict(type="str", required=True),
-        tenant_name=dict(type="str", required=True),
-        fabric=dict(type="str"),
-        credentials_path=dict(type="path"),
-        vcenter=dict(type="dict", options=dict(
-            name=dict(type="str", required=True), address=dict(type="str", required=True),
-            port=dict(type="int", default=443), run_as_account=dict(type="str", required=True),
-            process_server=dict(type="str"))),
-        policy=dict(type="dict", options=dict(
-            name=dict(type="str", required=True), rpo_threshold_minutes=dict(type="int"),
-            recovery_point_retention_hours=dict(type="int"), app_consistent_frequency_minutes=dict(type="int"),
-            crash_consistent_frequency_minutes=dict(type="int"))),
-        confirm_disable_replication=dict(type="bool", default=False),
-        remove_configuration_server=dict(type="bool", default=False),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-    )
-    return spec
+def module_options() -> dict:
+    """The module's own options (the Azure connection options come from the base)."""
+    return {
+        "resource_group": {"type": "str", "required": True},
+        "vault": {"type": "str", "required": True},
+        "tenant_name": {"type": "str", "required": True},
+        "fabric": {"type": "str"},
+        "credentials_path": {"type": "path"},
+        "vcenter": {"type": "dict", "options": {
+            "name": {"type": "str", "required": True}, "address": {"type": "str", "required": True},
+            "port": {"type": "int", "default": 443}, "run_as_account": {"type": "str", "required": True},
+            "process_server": {"type": "str"}}},
+        "policy": {"type": "dict", "options": {
+            "name": {"type": "str", "required": True}, "rpo_threshold_minutes": {"type": "int"},
+            "recovery_point_retention_hours": {"type": "int"}, "app_consistent_frequency_minutes": {"type": "int"},
+            "crash_consistent_frequency_minutes": {"type": "int"}}},
+        "confirm_disable_replication": {"type": "bool", "default": False},
+        "remove_configuration_server": {"type": "bool", "default": False},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    }
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    require_azure(module)
-    require_site_recovery(module)
-    params = module.params
-    # the planning core calls the DR tenant "tenant"; the module's own "tenant" is the sign-in's Entra directory
-    desired = dict(params, tenant=params["tenant_name"])
-    problems = validate_connection(params) + validate_site_recovery_inputs(params)
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
-    result = {"changed": False, "changes": [], "pending": None, "notes": [], "stack": None, "fabric": None}
-    session = writer = None
-    try:
-        session = AzureSession(params)
-        reader = SiteRecoveryReader(session, params["resource_group"], params["vault"])
+class SiteRecoveryModule(AzureModuleBase):
+    """asr_site_recovery on the shared Azure module base (options, checks, session, error mapping)."""
+
+    plan_errors = (SiteRecoveryError,)
+
+    def module_options(self) -> dict:
+        return module_options()
+
+    def validate(self) -> list:
+        require_site_recovery(self.module)
+        return validate_site_recovery_inputs(self.params)
+
+    def run(self) -> dict:
+        module, params = self.module, self.params
+        # the planning core calls the DR tenant "tenant"; the module's own "tenant" is the sign-in's Entra directory
+        desired = dict(params, tenant=params["tenant_name"])
+        result = {"changed": False, "changes": [], "pending": None, "notes": [], "stack": None, "fabric": None}
+        reader = SiteRecoveryReader(self.session, params["resource_group"], params["vault"])
         if preflight(reader) is None:
-            result["pending"] = {"stage": "vault", "message": f"tenant {params['tenant_name']}: vault {params['vault']} does not exist "
-                                 "(yet); create it first (tenantdr.asr.asr_vault)"}
             if params["state"] == "absent":
-                result["pending"] = None
                 result["protected_items"] = []
-            module.exit_json(**result)
+            else:
+                result["pending"] = {"stage": "vault", "message": f"tenant {params['tenant_name']}: vault {params['vault']} "
+                                     "does not exist (yet); create it first (tenantdr.asr.asr_vault)"}
+            return result
         view = vault_view(reader.read(with_protected_items=params["state"] == "absent"))
         result["stack"] = view["stack"]
         if params["state"] == "present":
@@ -289,27 +287,24 @@ def main():
             changes = plan["changes"]
             result["protected_items"] = sorted(i["friendly_name"] or i["name"] for i in plan["protected_items"])
             if plan["needs_confirmation"]:
-                module.fail_json(msg=f"tenant {params['tenant_name']}: {len(plan['protected_items'])} VM(s) are still replicated "
-                                     f"({', '.join(result['protected_items'])}); disabling replication deletes their replicas "
-                                     "and recovery points in Azure - set confirm_disable_replication=true (role: "
-                                     "tenantdr_confirm_disable_replication) to go on. Nothing was changed.",
-                                 error_code="ProtectedItemsPresent", **result)
+                self.fail(msg=f"tenant {params['tenant_name']}: {len(plan['protected_items'])} VM(s) are still replicated "
+                              f"({', '.join(result['protected_items'])}); disabling replication deletes their replicas "
+                              "and recovery points in Azure - set confirm_disable_replication=true (role: "
+                              "tenantdr_confirm_disable_replication) to go on. Nothing was changed.",
+                          error_code="ProtectedItemsPresent", **result)
         result["changes"] = [describe_change(c) for c in changes]
         result["changed"] = bool(changes)
         if module._diff:
             result["diff"] = diff_views(desired, view, changes)
         if changes and not module.check_mode:
-            writer = SiteRecoveryWriter(session, params["resource_group"], params["vault"])
+            writer = SiteRecoveryWriter(self.session, params["resource_group"], params["vault"])
+            self.done = writer.done
             writer.apply(changes)
-    except SiteRecoveryError as exc:
-        module.fail_json(msg=exc.message, error_code=exc.code, **exc.details)
-    except AzureApiError as exc:
-        done = writer.done if writer else []
-        module.fail_json(changed=bool(done), changes=done, **exc.fail_args())
-    finally:
-        if session is not None:
-            session.close()
-    module.exit_json(**result)
+        return result
+
+
+def main():
+    SiteRecoveryModule().execute()
 
 
 if __name__ == "__main__":

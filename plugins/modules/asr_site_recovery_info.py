@@ -108,38 +108,32 @@ site_recovery:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
-    AzureApiError, AzureSession, azure_argument_spec, require_azure, validate_connection,
-)
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import AzureModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import (
     SiteRecoveryReader, next_step_of, require_site_recovery, vault_view,
 )
 
 
-def main():
-    spec = azure_argument_spec()
-    spec.update(resource_group=dict(type="str", required=True), vault=dict(type="str", required=True))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    require_azure(module)
-    require_site_recovery(module)
-    problems = validate_connection(module.params)
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
-    session = None
-    try:
-        session = AzureSession(module.params)
-        reader = SiteRecoveryReader(session, module.params["resource_group"], module.params["vault"])
+class SiteRecoveryInfoModule(AzureModuleBase):
+    """asr_site_recovery_info on the shared Azure module base (options, checks, session, error mapping)."""
+
+    def module_options(self) -> dict:
+        return {"resource_group": {"type": "str", "required": True}, "vault": {"type": "str", "required": True}}
+
+    def validate(self) -> list:
+        require_site_recovery(self.module)
+        return []
+
+    def run(self) -> dict:
+        reader = SiteRecoveryReader(self.session, self.params["resource_group"], self.params["vault"])
         if reader.vault_state() is None:
-            module.exit_json(changed=False, exists=False, next_step=f"create vault {module.params['vault']} (tenantdr.asr.asr_vault)")
+            return {"changed": False, "exists": False, "next_step": f"create vault {self.params['vault']} (tenantdr.asr.asr_vault)"}
         view = vault_view(reader.read())
-    except AzureApiError as exc:
-        module.fail_json(**exc.fail_args())
-    finally:
-        if session is not None:
-            session.close()
-    module.exit_json(changed=False, exists=True, site_recovery=view, next_step=next_step_of(view))
+        return {"changed": False, "exists": True, "site_recovery": view, "next_step": next_step_of(view)}
+
+
+def main():
+    SiteRecoveryInfoModule().execute()
 
 
 if __name__ == "__main__":

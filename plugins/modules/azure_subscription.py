@@ -124,11 +124,10 @@ changes:
 import traceback
 import uuid
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
-    AzureApiError, AzureSession, azure_argument_spec, enum_value, is_guid, require_azure, to_wire, validate_connection,
-)
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AzureApiError, enum_value, is_guid, to_wire
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import AzureModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_partner_center import (
     billing_scope, validate_billing_scope, validate_subscription_display_name,
 )
@@ -155,37 +154,50 @@ def alias_view(wire: dict, name: str) -> dict:
             "subscription_id": props.get("subscriptionId")}
 
 
-def main():
-    spec = azure_argument_spec()
-    spec.update(billing_account=dict(type="str", required=True), customer_id=dict(type="str", required=True),
-                display_name=dict(type="str", required=True), tenant_name=dict(type="str"), alias_name=dict(type="str"),
-                workload=dict(type="str", default="Production", choices=["Production", "DevTest"]))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_one_of=[("tenant_name", "alias_name")])
-    require_azure(module)
-    if SUBSCRIPTION_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("azure-mgmt-subscription"), exception=SUBSCRIPTION_IMPORT_ERROR)
-    params = module.params
-    scope = billing_scope(params["billing_account"], params["customer_id"])
-    problems = [p for p in validate_connection(params) if not p.startswith("subscription_id")]
-    if not is_guid(params["customer_id"]):
-        problems.append(f"customer_id {params['customer_id']!r} is not a customer id (the customer's tenant id, a GUID)")
-    else:
-        problems += validate_billing_scope(scope)
-    problems += validate_subscription_display_name(params["display_name"])
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
-    name = params["alias_name"] or alias_name_for(scope, params["tenant_name"])
+class SubscriptionModule(AzureModuleBase):
+    """azure_subscription on the shared Azure module base (options, checks, session, error mapping)."""
 
-    session = client = None
-    changes = []
-    try:
-        session = AzureSession(params)
+    module_kwargs = {"required_one_of": [("tenant_name", "alias_name")]}
+
+    def __init__(self):
+        super().__init__()
+        self.client = None
+
+    def module_options(self) -> dict:
+        return {"billing_account": {"type": "str", "required": True}, "customer_id": {"type": "str", "required": True},
+                "display_name": {"type": "str", "required": True}, "tenant_name": {"type": "str"},
+                "alias_name": {"type": "str"},
+                "workload": {"type": "str", "default": "Production", "choices": ["Production", "DevTest"]}}
+
+    def require_libraries(self) -> None:
+        super().require_libraries()
+        if SUBSCRIPTION_IMPORT_ERROR:
+            self.module.fail_json(msg=missing_required_lib("azure-mgmt-subscription"), exception=SUBSCRIPTION_IMPORT_ERROR)
+
+    def connection_problems(self) -> list:
+        # the subscription does not exist yet: the alias API is tenant-level
+        return [p for p in super().connection_problems() if not p.startswith("subscription_id")]
+
+    def validate(self) -> list:
+        params = self.params
+        problems = []
+        if not is_guid(params["customer_id"]):
+            problems.append(f"customer_id {params['customer_id']!r} is not a customer id (the customer's tenant id, a GUID)")
+        else:
+            problems += validate_billing_scope(billing_scope(params["billing_account"], params["customer_id"]))
+        problems += validate_subscription_display_name(params["display_name"])
+        return problems
+
+    def run(self) -> dict:
+        module, params, session = self.module, self.params, self.session
+        scope = billing_scope(params["billing_account"], params["customer_id"])
+        name = params["alias_name"] or alias_name_for(scope, params["tenant_name"])
+        changes = []
         options = {"base_url": session.cloud.resource_manager, "credential_scopes": [session.cloud.scope],
                    "user_agent": "ansible-tenantdr.asr"}
         if params.get("polling_interval") is not None:
             options["polling_interval"] = params["polling_interval"]
-        client = SubscriptionClient(session.credential, **options)
+        self.client = client = SubscriptionClient(session.credential, **options)
         try:
             current = alias_view(to_wire(session.call(f"reading subscription alias {name}", client.alias.get, name)), name)
         except AzureApiError as exc:
@@ -193,8 +205,8 @@ def main():
                 raise
             current = None
         if current is not None and (current["billing_scope"] or "").lower() != scope.lower():
-            module.fail_json(msg=f"subscription alias {name} exists for billing scope {current['billing_scope']}, not {scope}; "
-                                 "refusing to touch it", error_code="AliasScopeMismatch")
+            self.fail(msg=f"subscription alias {name} exists for billing scope {current['billing_scope']}, not {scope}; "
+                          "refusing to touch it", error_code="AliasScopeMismatch")
         body = {"properties": {"displayName": params["display_name"], "workload": params["workload"], "billingScope": scope}}
         if current is None:
             changes.append(f"create subscription {params['display_name']!r} under {scope} (alias {name})")
@@ -204,22 +216,26 @@ def main():
         elif current is None or current["provisioning_state"] != "Succeeded":
             # Creating, or an alias whose creation an earlier run left while Azure was still provisioning: the PUT of the
             # same alias answers with it (never a second subscription), and the poller waits for Succeeded.
+            self.done = changes
             poller = session.call(f"creating subscription alias {name}", client.alias.begin_create, name, body)
             view = alias_view(to_wire(session.call(f"waiting for subscription alias {name}", poller.result)), name)
         else:
             view = current
-    except AzureApiError as exc:
-        module.fail_json(changed=bool(changes) and not module.check_mode, changes=changes, **exc.fail_args())
-    finally:
-        if client is not None:
-            client.close()
-        if session is not None:
-            session.close()
-    if view.get("provisioning_state") == "Failed":
-        module.fail_json(msg=f"Azure could not create the subscription of alias {name} (provisioningState Failed)",
-                         changed=bool(changes), alias=view, error_code="SubscriptionCreationFailed")
-    subscription_id = view.pop("subscription_id")
-    module.exit_json(changed=bool(changes), changes=changes, subscription_id=subscription_id, alias=view)
+        if view.get("provisioning_state") == "Failed":
+            self.fail(msg=f"Azure could not create the subscription of alias {name} (provisioningState Failed)",
+                      changed=bool(changes), alias=view, error_code="SubscriptionCreationFailed")
+        subscription_id = view.pop("subscription_id")
+        return {"changed": bool(changes), "changes": changes, "subscription_id": subscription_id, "alias": view}
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        super().close()
+
+
+def main():
+    SubscriptionModule().execute()
 
 
 if __name__ == "__main__":

@@ -91,12 +91,10 @@ changes:
   sample: ["order the Azure plan (DZH318Z0BPS6:0001:DZH318Z0BMGV) for customer a1b2c3d4-0000-4000-8000-000000000001"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AzureApiError, is_guid
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import is_guid
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import PartnerCenterModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_partner_center import (
-    PartnerSession, azure_plan_order, azure_plan_subscription, cart_body, partner_center_argument_spec,
-    require_partner_center, validate_partner_connection,
+    azure_plan_order, azure_plan_subscription, cart_body,
 )
 
 
@@ -110,27 +108,27 @@ def plan_view(subscription=None, order=None) -> dict:
     return {"subscription_id": None, "order_id": None, "status": None}
 
 
-def main():
-    spec = partner_center_argument_spec()
-    spec.update(customer_id=dict(type="str", required=True), country=dict(type="str", default="US"),
-                friendly_name=dict(type="str", default="Azure plan"))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    require_partner_center(module)
-    params = module.params
-    problems = validate_partner_connection(params)
-    if not is_guid(params["customer_id"]):
-        problems.append(f"customer_id {params['customer_id']!r} is not a customer id (the customer's tenant id, a GUID)")
-    if len(params["country"] or "") != 2:
-        problems.append(f"country {params['country']!r} is not a two-letter country code")
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
+class AzurePlanModule(PartnerCenterModuleBase):
+    """csp_azure_plan on the shared module base (Partner Center connection, checks, session, error mapping)."""
 
-    session = None
-    changes, pending = [], False
-    customer_id = params["customer_id"]
-    try:
-        session = PartnerSession(params)
-        pc = session.partner_center
+    def module_options(self) -> dict:
+        return {"customer_id": {"type": "str", "required": True}, "country": {"type": "str", "default": "US"},
+                "friendly_name": {"type": "str", "default": "Azure plan"}}
+
+    def validate(self) -> list:
+        params, problems = self.params, []
+        if not is_guid(params["customer_id"]):
+            problems.append(f"customer_id {params['customer_id']!r} is not a customer id (the customer's tenant id, a GUID)")
+        if len(params["country"] or "") != 2:
+            problems.append(f"country {params['country']!r} is not a two-letter country code")
+        return problems
+
+    def run(self) -> dict:
+        module, params = self.module, self.params
+        self.done = changes = []
+        pending = False
+        customer_id = params["customer_id"]
+        pc = self.session.partner_center
         subscription = azure_plan_subscription(pc.subscriptions(customer_id))
         order = None
         if subscription is None:
@@ -138,9 +136,9 @@ def main():
             pending = order is not None
         if subscription is None and order is None:
             if not pc.agreements(customer_id):
-                module.fail_json(msg=f"customer {customer_id} has not accepted the Microsoft Customer Agreement; record it "
-                                     "first (tenantdr.asr.csp_customer option mca_acceptance) - the Azure plan cannot be "
-                                     "ordered without it", error_code="MCANotAccepted")
+                self.fail(msg=f"customer {customer_id} has not accepted the Microsoft Customer Agreement; record it "
+                              "first (tenantdr.asr.csp_customer option mca_acceptance) - the Azure plan cannot be "
+                              "ordered without it", error_code="MCANotAccepted")
             catalog_item = pc.azure_plan_catalog_item(params["country"].upper())
             changes.append(f"order the Azure plan ({catalog_item}) for customer {customer_id}")
             if not module.check_mode:
@@ -148,18 +146,16 @@ def main():
                 result = pc.checkout(customer_id, cart["id"])
                 errors = result.get("orderErrors") or []
                 if errors:
-                    module.fail_json(changed=True, changes=changes, msg="Partner Center refused the Azure plan order: " +
-                                     "; ".join(f"{e.get('code')}: {e.get('description')}" for e in errors))
+                    self.fail(changed=True, msg="Partner Center refused the Azure plan order: " +
+                              "; ".join(f"{e.get('code')}: {e.get('description')}" for e in errors))
                 order = (result.get("orders") or [None])[0]
                 subscription = azure_plan_subscription(pc.subscriptions(customer_id))
                 pending = subscription is None
-    except AzureApiError as exc:
-        module.fail_json(changed=bool(session and session.writes()), changes=changes, **exc.fail_args())
-    finally:
-        if session is not None:
-            session.close()
-    view = plan_view(subscription, order)
-    module.exit_json(changed=bool(changes), changes=changes, plan=view, pending=pending)
+        return {"changed": bool(changes), "changes": changes, "plan": plan_view(subscription, order), "pending": pending}
+
+
+def main():
+    AzurePlanModule().execute()
 
 
 if __name__ == "__main__":

@@ -197,37 +197,33 @@ changes:
   sample: ["create customer contosodr.onmicrosoft.com (Contoso Ltd)", "record the Microsoft Customer Agreement accepted by Dana Lee on 2026-11-20"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AzureApiError
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import PartnerCenterModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_partner_center import (
-    MCA_AGREEMENT_TYPE, PartnerSession, address_body, address_problem, customer_body, customer_view, mca_body,
-    partner_center_argument_spec, require_partner_center, validate_billing_profile, validate_customer_domain,
-    validate_mca_acceptance, validate_partner_connection, write_secrets,
+    MCA_AGREEMENT_TYPE, address_body, address_problem, customer_body, customer_view, mca_body, validate_billing_profile,
+    validate_customer_domain, validate_mca_acceptance, write_secrets,
 )
 
 
-def argument_spec() -> dict:
-    spec = partner_center_argument_spec()
-    spec.update(
-        domain=dict(type="str", required=True),
-        company_name=dict(type="str"),
-        email=dict(type="str"),
-        first_name=dict(type="str"),
-        last_name=dict(type="str"),
-        phone_number=dict(type="str"),
-        culture=dict(type="str", default="en-US"),
-        language=dict(type="str", default="en"),
-        address=dict(type="dict", options=dict(
-            address_line1=dict(type="str"), address_line2=dict(type="str"), city=dict(type="str"),
-            region=dict(type="str"), postal_code=dict(type="str"), country=dict(type="str"))),
-        mca_acceptance=dict(type="dict", options=dict(
-            first_name=dict(type="str"), last_name=dict(type="str"), email=dict(type="str"),
-            phone_number=dict(type="str"), date=dict(type="str"))),
-        secrets_path=dict(type="path", no_log=False),
-        lookup_only=dict(type="bool", default=False),
-    )
-    return spec
+def module_options() -> dict:
+    """The module's own options (the Partner Center connection options come from the base)."""
+    return {
+        "domain": {"type": "str", "required": True},
+        "company_name": {"type": "str"},
+        "email": {"type": "str"},
+        "first_name": {"type": "str"},
+        "last_name": {"type": "str"},
+        "phone_number": {"type": "str"},
+        "culture": {"type": "str", "default": "en-US"},
+        "language": {"type": "str", "default": "en"},
+        "address": {"type": "dict", "options": {
+            "address_line1": {"type": "str"}, "address_line2": {"type": "str"}, "city": {"type": "str"},
+            "region": {"type": "str"}, "postal_code": {"type": "str"}, "country": {"type": "str"}}},
+        "mca_acceptance": {"type": "dict", "options": {
+            "first_name": {"type": "str"}, "last_name": {"type": "str"}, "email": {"type": "str"},
+            "phone_number": {"type": "str"}, "date": {"type": "str"}}},
+        "secrets_path": {"type": "path", "no_log": False},
+        "lookup_only": {"type": "bool", "default": False},
+    }
 
 
 def profile_of(params: dict) -> dict:
@@ -235,35 +231,37 @@ def profile_of(params: dict) -> dict:
                                        "language", "address")}
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    require_partner_center(module)
-    params = module.params
-    domain = (params["domain"] or "").strip()
-    problems = validate_partner_connection(params) + validate_customer_domain(domain)
-    if params.get("mca_acceptance"):
-        problems += validate_mca_acceptance(params["mca_acceptance"])
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
+class CustomerModule(PartnerCenterModuleBase):
+    """csp_customer on the shared module base (Partner Center connection, checks, session, error mapping)."""
 
-    session = None
-    changes, created_path = [], None
-    before = after = None
-    try:
-        session = PartnerSession(params)
-        pc = session.partner_center
+    def module_options(self) -> dict:
+        return module_options()
+
+    def validate(self) -> list:
+        params = self.params
+        problems = validate_customer_domain((params["domain"] or "").strip())
+        if params.get("mca_acceptance"):
+            problems += validate_mca_acceptance(params["mca_acceptance"])
+        return problems
+
+    def run(self) -> dict:
+        module, params = self.module, self.params
+        domain = (params["domain"] or "").strip()
+        self.done = changes = []
+        created_path = None
+        pc = self.session.partner_center
         customer = pc.find_customer(domain)
         before = customer_view(customer) if customer else None
         if params["lookup_only"]:
             mca = bool(customer and pc.agreements(customer["id"]))
             view = customer_view(customer) if customer else {"id": None, "tenant_id": None, "domain": domain,
                                                              "company_name": None, "relationship": None}
-            module.exit_json(changed=False, changes=[], customer=view, mca_accepted=mca)
+            return {"changed": False, "changes": [], "customer": view, "mca_accepted": mca}
         if customer is None:
             if pc.domain_taken(domain):
-                module.fail_json(msg=f"domain {domain} already belongs to a customer of another partner (Partner Center "
-                                     "HEAD /v1/domains answered 200 and it is not among this partner's customers); choose "
-                                     "another domain or ask the customer for a reseller relationship", error_code="DomainTaken")
+                self.fail(msg=f"domain {domain} already belongs to a customer of another partner (Partner Center "
+                              "HEAD /v1/domains answered 200 and it is not among this partner's customers); choose "
+                              "another domain or ask the customer for a reseller relationship", error_code="DomainTaken")
             profile = profile_of(params)
             country = ((profile.get("address") or {}).get("country") or "").upper()
             rules = pc.country_rules(country) if country else None
@@ -271,11 +269,11 @@ def main():
             if not params.get("secrets_path"):
                 problems.append("secrets_path is required to create the customer (its first admin password goes there)")
             if problems:
-                module.fail_json(msg=f"Cannot create customer {domain}: " + "; ".join(problems), problems=problems)
+                self.fail(msg=f"Cannot create customer {domain}: " + "; ".join(problems), problems=problems)
             address = address_body(profile)
             problem = address_problem(pc.validate_address(address), address)
             if problem:
-                module.fail_json(msg=problem, error_code="AddressNotVerified")
+                self.fail(msg=problem, error_code="AddressNotVerified")
             changes.append(f"create customer {domain} ({params['company_name']})")
             if not module.check_mode:
                 created = pc.create_customer(customer_body(domain, profile))
@@ -299,23 +297,20 @@ def main():
             if not module.check_mode:
                 pc.create_agreement(customer["id"], mca_body(acceptance, pc.agreement_template()))
             mca_accepted = True
-    except AzureApiError as exc:
-        module.fail_json(changed=bool(changes) and not module.check_mode and session is not None and bool(session.writes()),
-                         changes=changes, **exc.fail_args())
-    finally:
-        if session is not None:
-            session.close()
 
-    view = customer_view(customer) if customer else {"id": None, "tenant_id": None, "domain": domain,
-                                                     "company_name": params.get("company_name"), "relationship": "reseller"}
-    after = view
-    result = {"changed": bool(changes), "changes": changes, "customer": view, "mca_accepted": mca_accepted}
-    if created_path:
-        result["admin_credentials_path"] = created_path
-    if module._diff:
-        result["diff"] = {"before": {"customer": before, "agreement": MCA_AGREEMENT_TYPE if had_mca else None},
-                          "after": {"customer": after, "agreement": MCA_AGREEMENT_TYPE if mca_accepted else None}}
-    module.exit_json(**result)
+        view = customer_view(customer) if customer else {"id": None, "tenant_id": None, "domain": domain,
+                                                         "company_name": params.get("company_name"), "relationship": "reseller"}
+        result = {"changed": bool(changes), "changes": changes, "customer": view, "mca_accepted": mca_accepted}
+        if created_path:
+            result["admin_credentials_path"] = created_path
+        if module._diff:
+            result["diff"] = {"before": {"customer": before, "agreement": MCA_AGREEMENT_TYPE if had_mca else None},
+                              "after": {"customer": view, "agreement": MCA_AGREEMENT_TYPE if mca_accepted else None}}
+        return result
+
+
+def main():
+    CustomerModule().execute()
 
 
 if __name__ == "__main__":

@@ -157,17 +157,13 @@ changes:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AzureApiError, is_guid
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import is_guid
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_graph import (
     DEFAULT_GDAP_DURATION, DEFAULT_GDAP_ROLES, GDAP_ROLES, approval_link, assignment_body, duration_days,
     find_relationship, plan_delegated_access, relationship_body, resolve_gdap_role, validate_gdap_display_name,
     validate_gdap_duration, validate_gdap_roles,
 )
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_partner_center import (
-    PartnerSession, partner_center_argument_spec, require_partner_center, validate_partner_connection,
-)
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import PartnerCenterModuleBase
 
 
 def relationship_view(rel) -> dict | None:
@@ -188,39 +184,41 @@ def pending_reason(status, group_id, assigned) -> str:
     return ""
 
 
-def main():
-    spec = partner_center_argument_spec()
-    spec.update(customer_tenant_id=dict(type="str", required=True), customer_name=dict(type="str"),
-                display_name=dict(type="str", required=True),
-                roles=dict(type="list", elements="str", default=list(DEFAULT_GDAP_ROLES)),
-                duration=dict(type="str", default=DEFAULT_GDAP_DURATION), auto_extend_duration=dict(type="str"),
-                security_group_id=dict(type="str"), state=dict(type="str", default="present", choices=["present", "absent"]))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    require_partner_center(module)
-    params = module.params
-    problems = validate_partner_connection(params) + validate_gdap_display_name(params["display_name"])
-    if not is_guid(params["customer_tenant_id"]):
-        problems.append(f"customer_tenant_id {params['customer_tenant_id']!r} is not a tenant id (GUID)")
-    if params["state"] == "present":
-        problems += validate_gdap_roles(params["roles"]) + validate_gdap_duration(params["duration"])
-        extend = params.get("auto_extend_duration")
-        if extend and extend not in ("P180D", "PT0S"):
-            problems.append(f"auto_extend_duration {extend!r} is not allowed: Graph accepts P180D (or PT0S for none)")
-        if extend == "P180D" and resolve_gdap_role("Global Administrator") in [resolve_gdap_role(r) for r in params["roles"]]:
-            problems.append("auto_extend_duration P180D is not allowed with the Global Administrator role")
-        group = params.get("security_group_id")
-        if group and not is_guid(group):
-            problems.append(f"security_group_id {group!r} is not a group object id (GUID)")
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
+class DelegatedAccessModule(PartnerCenterModuleBase):
+    """csp_delegated_access on the shared module base (Partner Center / Graph connection, checks, session, errors)."""
 
-    role_ids = [resolve_gdap_role(r) for r in params["roles"]] if params["state"] == "present" else []
-    group_id = params.get("security_group_id")
-    session = None
-    changes, notes = [], []
-    try:
-        session = PartnerSession(params)
-        graph = session.graph
+    def module_options(self) -> dict:
+        return {"customer_tenant_id": {"type": "str", "required": True}, "customer_name": {"type": "str"},
+                "display_name": {"type": "str", "required": True},
+                "roles": {"type": "list", "elements": "str", "default": list(DEFAULT_GDAP_ROLES)},
+                "duration": {"type": "str", "default": DEFAULT_GDAP_DURATION}, "auto_extend_duration": {"type": "str"},
+                "security_group_id": {"type": "str"},
+                "state": {"type": "str", "default": "present", "choices": ["present", "absent"]}}
+
+    def validate(self) -> list:
+        params = self.params
+        problems = validate_gdap_display_name(params["display_name"])
+        if not is_guid(params["customer_tenant_id"]):
+            problems.append(f"customer_tenant_id {params['customer_tenant_id']!r} is not a tenant id (GUID)")
+        if params["state"] == "present":
+            problems += validate_gdap_roles(params["roles"]) + validate_gdap_duration(params["duration"])
+            extend = params.get("auto_extend_duration")
+            if extend and extend not in ("P180D", "PT0S"):
+                problems.append(f"auto_extend_duration {extend!r} is not allowed: Graph accepts P180D (or PT0S for none)")
+            if extend == "P180D" and resolve_gdap_role("Global Administrator") in [resolve_gdap_role(r) for r in params["roles"]]:
+                problems.append("auto_extend_duration P180D is not allowed with the Global Administrator role")
+            group = params.get("security_group_id")
+            if group and not is_guid(group):
+                problems.append(f"security_group_id {group!r} is not a group object id (GUID)")
+        return problems
+
+    def run(self) -> dict:
+        module, params = self.module, self.params
+        role_ids = [resolve_gdap_role(r) for r in params["roles"]] if params["state"] == "present" else []
+        group_id = params.get("security_group_id")
+        self.done = changes = []
+        notes = []
+        graph = self.session.graph
         rel = find_relationship(graph.relationships(params["customer_tenant_id"]), params["display_name"])
         before = relationship_view(rel)
         assignments = graph.access_assignments(rel["id"]) if rel and rel.get("status") == "active" else []
@@ -228,7 +226,7 @@ def main():
                                if a.get("status") not in ("deleted", "deleting", "error"))
         if group_id and params["state"] == "present" and rel and rel.get("status") == "active":
             if graph.group(group_id) is None:
-                module.fail_json(msg=f"security_group_id {group_id} is not a group in the partner tenant", error_code="GroupNotFound")
+                self.fail(msg=f"security_group_id {group_id} is not a group in the partner tenant", error_code="GroupNotFound")
         if rel is not None and params["state"] == "present":
             have = sorted(r.lower() for r in relationship_view(rel)["roles"])
             if have != sorted(role_ids):
@@ -268,39 +266,38 @@ def main():
                 if not module.check_mode:
                     graph.delete_relationship(rel["id"], rel.get("@odata.etag"))
                     rel = None
-    except AzureApiError as exc:
-        module.fail_json(changed=bool(session and session.writes()), changes=changes, **exc.fail_args())
-    finally:
-        if session is not None:
-            session.close()
 
-    after = relationship_view(rel)
-    if module.check_mode and after is None and params["state"] == "present":
-        after = {"id": None, "display_name": params["display_name"], "status": "approvalPending",
-                 "duration": params["duration"], "roles": role_ids}
-    elif module.check_mode and after is not None and any(s["action"] == "lockForApproval" for s in steps):
-        after = dict(after, status="approvalPending")
-    assigned = [(a.get("accessContainer") or {}).get("accessContainerId") for a in assignments
-                if a.get("status") not in ("deleted", "deleting", "error")]
-    if module.check_mode and any(s["action"] == "assign" for s in steps):
-        assigned.append(group_id)
-    status = (after or {}).get("status")
-    if params["state"] == "absent" and status == "approvalPending":
-        module.warn(f"GDAP relationship {params['display_name']} awaits the customer's approval: Graph can neither end "
-                    "nor delete it now; it lapses unless approved (run the offboarding again after an approval to end it)")
-    reason = pending_reason(status, group_id, assigned) if params["state"] == "present" else ""
-    result = {"changed": bool(changes), "changes": changes, "relationship": after, "pending": bool(reason),
-              "pending_reason": reason, "assigned_groups": assigned, "warnings_roles": notes}
-    if after and after.get("id"):
-        result["approval_link"] = approval_link(after["id"])
-    elif after:
-        result["approval_link"] = approval_link("<id of the relationship to be created>")
-    for note in notes:
-        module.warn(note)
-    if module._diff:
-        result["diff"] = {"before": {"status": (before or {}).get("status"), "groups": before_groups},
-                          "after": {"status": status, "groups": sorted(assigned)}}
-    module.exit_json(**result)
+        after = relationship_view(rel)
+        if module.check_mode and after is None and params["state"] == "present":
+            after = {"id": None, "display_name": params["display_name"], "status": "approvalPending",
+                     "duration": params["duration"], "roles": role_ids}
+        elif module.check_mode and after is not None and any(s["action"] == "lockForApproval" for s in steps):
+            after = dict(after, status="approvalPending")
+        assigned = [(a.get("accessContainer") or {}).get("accessContainerId") for a in assignments
+                    if a.get("status") not in ("deleted", "deleting", "error")]
+        if module.check_mode and any(s["action"] == "assign" for s in steps):
+            assigned.append(group_id)
+        status = (after or {}).get("status")
+        if params["state"] == "absent" and status == "approvalPending":
+            module.warn(f"GDAP relationship {params['display_name']} awaits the customer's approval: Graph can neither end "
+                        "nor delete it now; it lapses unless approved (run the offboarding again after an approval to end it)")
+        reason = pending_reason(status, group_id, assigned) if params["state"] == "present" else ""
+        result = {"changed": bool(changes), "changes": changes, "relationship": after, "pending": bool(reason),
+                  "pending_reason": reason, "assigned_groups": assigned, "warnings_roles": notes}
+        if after and after.get("id"):
+            result["approval_link"] = approval_link(after["id"])
+        elif after:
+            result["approval_link"] = approval_link("<id of the relationship to be created>")
+        for note in notes:
+            module.warn(note)
+        if module._diff:
+            result["diff"] = {"before": {"status": (before or {}).get("status"), "groups": before_groups},
+                              "after": {"status": status, "groups": sorted(assigned)}}
+        return result
+
+
+def main():
+    DelegatedAccessModule().execute()
 
 
 if __name__ == "__main__":

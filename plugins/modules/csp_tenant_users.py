@@ -142,39 +142,39 @@ kept:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AzureApiError, is_guid
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import is_guid
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import PartnerCenterModuleBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_partner_center import (
-    PartnerSession, new_password, partner_center_argument_spec, plan_users, read_secrets, require_partner_center,
-    user_body, validate_partner_connection, validate_user_principal_names, write_secrets,
+    new_password, plan_users, read_secrets, user_body, validate_user_principal_names, write_secrets,
 )
 
 
-def main():
-    spec = partner_center_argument_spec()
-    spec.update(customer_id=dict(type="str", required=True), domain=dict(type="str"),
-                users=dict(type="list", elements="dict", required=True, options=dict(
-                    user_principal_name=dict(type="str", required=True), display_name=dict(type="str", required=True),
-                    first_name=dict(type="str"), last_name=dict(type="str"), usage_location=dict(type="str", default="US"))),
-                secrets_path=dict(type="path", required=True, no_log=False),
-                state=dict(type="str", default="present", choices=["present", "absent"]))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    require_partner_center(module)
-    params = module.params
-    problems = validate_partner_connection(params) + validate_user_principal_names(params["users"], params.get("domain"))
-    if not is_guid(params["customer_id"]):
-        problems.append(f"customer_id {params['customer_id']!r} is not a customer id (GUID)")
-    if problems:
-        module.fail_json(msg="Invalid options: " + "; ".join(problems), problems=problems)
+class TenantUsersModule(PartnerCenterModuleBase):
+    """csp_tenant_users on the shared module base (Partner Center connection, checks, session, error mapping)."""
 
-    customer_id = params["customer_id"]
-    session = None
-    changes, kept = [], []
-    try:
+    def module_options(self) -> dict:
+        return {"customer_id": {"type": "str", "required": True}, "domain": {"type": "str"},
+                "users": {"type": "list", "elements": "dict", "required": True, "options": {
+                    "user_principal_name": {"type": "str", "required": True},
+                    "display_name": {"type": "str", "required": True}, "first_name": {"type": "str"},
+                    "last_name": {"type": "str"}, "usage_location": {"type": "str", "default": "US"}}},
+                "secrets_path": {"type": "path", "required": True, "no_log": False},
+                "state": {"type": "str", "default": "present", "choices": ["present", "absent"]}}
+
+    def validate(self) -> list:
+        params = self.params
+        problems = validate_user_principal_names(params["users"], params.get("domain"))
+        if not is_guid(params["customer_id"]):
+            problems.append(f"customer_id {params['customer_id']!r} is not a customer id (GUID)")
+        return problems
+
+    def run(self) -> dict:
+        module, params = self.module, self.params
+        customer_id = params["customer_id"]
+        self.done = changes = []
+        kept = []
         created_before = (read_secrets(params["secrets_path"]).get("users") or {})
-        session = PartnerSession(params)
-        pc = session.partner_center
+        pc = self.session.partner_center
         current = pc.users(customer_id)
         plan = plan_users(params["state"], params["users"], current, created_before)
         by_upn = {(u.get("userPrincipalName") or "").lower(): u for u in current}
@@ -209,25 +209,25 @@ def main():
                         (data.get("users") or {}).pop(_upn, None)
                     write_secrets(params["secrets_path"], forget)
                 by_upn.pop(upn.lower(), None)
-    except AzureApiError as exc:
-        module.fail_json(changed=bool(session and session.writes()), changes=changes, **exc.fail_args())
-    finally:
-        if session is not None:
-            session.close()
-    created_upns = {k.lower() for k in (read_secrets(params["secrets_path"]).get("users") or {})} | {
-        c.split(" ")[2].lower() for c in changes if c.startswith("create user")}
-    users = [{"user_principal_name": u["user_principal_name"], "id": by_upn[u["user_principal_name"].lower()].get("id"),
-              "created_by_collection": u["user_principal_name"].lower() in created_upns}
-             for u in params["users"] if u["user_principal_name"].lower() in by_upn]
-    for note in kept:
-        module.warn(note)
-    principals = [{"object_id": u["id"], "type": "User"} for u in users if u["id"]]
-    result = {"changed": bool(changes), "changes": changes, "users": users, "principals": principals, "found": found,
-              "created_principals": [{"object_id": f["id"], "type": "User"} for f in found if f["created_by_collection"] and f["id"]],
-              "kept": kept}
-    if module._diff:
-        result["diff"] = {"before": {"users": before}, "after": {"users": sorted(u["user_principal_name"] for u in users)}}
-    module.exit_json(**result)
+        created_upns = {k.lower() for k in (read_secrets(params["secrets_path"]).get("users") or {})} | {
+            c.split(" ")[2].lower() for c in changes if c.startswith("create user")}
+        users = [{"user_principal_name": u["user_principal_name"], "id": by_upn[u["user_principal_name"].lower()].get("id"),
+                  "created_by_collection": u["user_principal_name"].lower() in created_upns}
+                 for u in params["users"] if u["user_principal_name"].lower() in by_upn]
+        for note in kept:
+            module.warn(note)
+        principals = [{"object_id": u["id"], "type": "User"} for u in users if u["id"]]
+        result = {"changed": bool(changes), "changes": changes, "users": users, "principals": principals, "found": found,
+                  "created_principals": [{"object_id": f["id"], "type": "User"} for f in found
+                                         if f["created_by_collection"] and f["id"]],
+                  "kept": kept}
+        if module._diff:
+            result["diff"] = {"before": {"users": before}, "after": {"users": sorted(u["user_principal_name"] for u in users)}}
+        return result
+
+
+def main():
+    TenantUsersModule().execute()
 
 
 if __name__ == "__main__":

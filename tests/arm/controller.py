@@ -44,6 +44,13 @@ class LocalArmEndpoint:
         self.port = None
         self._info = {}
 
+    @classmethod
+    def attach(cls, base_url: str, ca_bundle: str, port: int) -> "LocalArmEndpoint":
+        """An endpoint started by another process (a running lab: ``lab.json``'s ``arm``), for its admin API only."""
+        endpoint = cls()
+        endpoint.base_url, endpoint.ca_bundle, endpoint.port = base_url, ca_bundle, int(port)
+        return endpoint
+
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "LocalArmEndpoint":
         if self.use_subprocess:
@@ -214,21 +221,23 @@ class LocalArmEndpoint:
     def _vault_path(self, resource_group: str, vault: str, subscription_id: str | None = None) -> str:
         return f"siterecovery/{subscription_id or self.subscription_id}/{quote(resource_group)}/{quote(vault)}"
 
-    def add_fabric(self, resource_group: str, vault: str, name: str, fabric_type: str = "VMware", **details) -> dict:
+    def add_fabric(self, resource_group: str, vault: str, name: str, fabric_type: str = "VMware",
+                   subscription_id: str | None = None, **details) -> dict:
         """Register a configuration server (``VMware``) or replication appliance (``InMageRcm``) fabric, as the installer
         does. ``details``: host_name, ip_address, process_servers [{name, ip_address}], run_as_accounts [names],
         containers [{name, protectable: [{name, vcenter}]}], vmware_site {name, machines: [{name, vcenter}]}."""
-        return self.admin("POST", self._vault_path(resource_group, vault) + "/fabrics",
+        return self.admin("POST", self._vault_path(resource_group, vault, subscription_id) + "/fabrics",
                           dict(details, name=name, type=fabric_type))
 
-    def add_protected_items(self, resource_group: str, vault: str, fabric: str, container: str, items, policy: str | None = None) -> None:
+    def add_protected_items(self, resource_group: str, vault: str, fabric: str, container: str, items, policy: str | None = None,
+                            subscription_id: str | None = None) -> None:
         """Protect VMs (by name) in a container, as enabling replication in the portal would."""
-        self.admin("POST", self._vault_path(resource_group, vault) + "/protected",
+        self.admin("POST", self._vault_path(resource_group, vault, subscription_id) + "/protected",
                    {"fabric": fabric, "container": container, "items": list(items), "policy": policy})
 
-    def site_recovery_state(self, resource_group: str, vault: str) -> dict:
+    def site_recovery_state(self, resource_group: str, vault: str, subscription_id: str | None = None) -> dict:
         """Fabrics (vCenters, containers with mappings and protected items), policies and jobs of a vault."""
-        return self.admin("GET", self._vault_path(resource_group, vault))
+        return self.admin("GET", self._vault_path(resource_group, vault, subscription_id))
 
     def set_vault_provisioning_state(self, resource_group: str, vault: str, state: str) -> None:
         self.admin("POST", self._vault_path(resource_group, vault) + "/state", {"provisioning_state": state})

@@ -24,7 +24,7 @@ def vault(arm):
 
 
 def check_args(arm, **extra):
-    return dict(arm.module_args(), resource_group=RG, vault=VAULT, tenant_name="acme", plans=PLANS, **extra)
+    return dict(dict(arm.module_args(), resource_group=RG, vault=VAULT, tenant_name="acme", plans=PLANS), **extra)
 
 
 def seed_classic(arm, protectable):
@@ -91,6 +91,26 @@ def test_classic_discovery_clean_with_lagging_vm(vault):
     seed_classic(vault, [{"name": "ACME-VM01", "vcenter": "10.0.0.5"}])
     result = run_module("asr_discovery_check", check_args(vault, fail_on_leak=True))
     assert result["leaks"] == [] and result["not_yet_discovered"] == ["acme-db01"]
+
+
+def test_the_tenants_own_configuration_server_is_no_leak(vault):
+    # the configuration server VM is visible to the tenant's access account (the seed's table gives it the DR role),
+    # so it discovers itself; it is the tenant's management server, not another tenant's VM. Another tenant's
+    # management server in the vault is a leak and names its owner.
+    plans = [dict(PLANS[0], management_servers=["/DC1/vm/mgmt/acme-cs01"]),
+             dict(PLANS[1], management_servers=["/DC1/vm/mgmt/globex-cs01"])]
+    seed_classic(vault, [{"name": "acme-vm01", "vcenter": "10.0.0.5"}, {"name": "acme-db01", "vcenter": "10.0.0.5"},
+                         {"name": "acme-cs01", "vcenter": "10.0.0.5"}])
+    result = run_module("asr_discovery_check", check_args(vault, plans=plans, fail_on_leak=True))
+    assert result["leaks"] == [] and result["not_yet_discovered"] == []
+    assert result["discovered"] == ["acme-cs01", "acme-db01", "acme-vm01"]
+    vault.add_fabric(RG, VAULT, "cs-acme", "VMware", host_name="cs-acme", ip_address="10.0.0.10",
+                     process_servers=[{"name": "cs-acme", "ip_address": "10.0.0.10"}], run_as_accounts=["acme-dr"],
+                     containers=[{"name": "cloud_acme", "protectable": [{"name": "globex-cs01", "vcenter": "10.0.0.5"}]}])
+    leaked = run_module("asr_discovery_check", check_args(vault, plans=plans))
+    assert [(leak["vm"], leak["owner"]) for leak in leaked["leaks"]] == [("globex-cs01", "globex")]
+    assert leaked["not_yet_discovered"] == ["acme-db01", "acme-vm01"]
+    assert vault.writes() == []
 
 
 def test_discovery_from_an_isolation_report_and_without_a_vm_list(vault):

@@ -16,7 +16,7 @@ from unittest import mock
 from azure.core.exceptions import HttpResponseError
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AzureApiError
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import AzureModuleBase
+from ansible_collections.tenantdr.asr.plugins.module_utils.azure_module import AzureModuleBase, PartnerCenterModuleBase
 
 SUB = "0b1f6471-1bf0-4dda-aec3-111122223333"
 
@@ -110,3 +110,75 @@ def test_programming_errors_are_not_swallowed():
         with pytest.raises(KeyError):
             Probe().execute()
     assert Probe.closed == [True]
+
+
+class Early(Probe):
+    """A module whose options alone can say that there is nothing to read (asr_discovery_check without a VM list)."""
+
+    def result_without_azure(self):
+        return {"changed": False, "pending": "nothing to compare"} if self.params["name"] == "none" else None
+
+
+def run_class(cls, args):
+    out = io.StringIO()
+    with patch_module_args(args), contextlib.redirect_stdout(out), mock.patch.object(module_internal, "is_controller", False):
+        with pytest.raises(SystemExit):
+            cls().execute()
+    text = out.getvalue()
+    return json.loads(text[text.index("{"):])
+
+
+def test_a_result_without_azure_opens_no_session():
+    Probe.closed.clear()
+    base = {"subscription_id": SUB, "auth_source": "msi", "cloud_environment": "AzureCloud"}
+    early = run_class(Early, dict(base, name="none"))
+    assert early == {"changed": False, "pending": "nothing to compare", "invocation": mock.ANY}
+    assert Probe.closed == []
+    assert run_class(Early, dict(base, name="a"))["subscription"] == SUB      # None: the normal run
+    assert Probe.closed == [True]
+
+
+class FakePartnerSession:
+    """What PartnerCenterModuleBase needs of azure_partner_center.PartnerSession: writes() and close()."""
+
+    made = []
+
+    def __init__(self, params):
+        self.params = params
+
+    def writes(self):
+        return list(FakePartnerSession.made)
+
+    def close(self):
+        pass
+
+
+class PartnerProbe(PartnerCenterModuleBase):
+    def module_options(self):
+        return {"customer_id": {"type": "str", "required": True}}
+
+    def validate(self):
+        return [] if len(self.params["customer_id"]) == 36 else [f"customer_id {self.params['customer_id']!r} is not a GUID"]
+
+    def open_session(self):
+        return FakePartnerSession(self.params)
+
+    def run(self):
+        self.done.append("order the Azure plan")
+        FakePartnerSession.made.append("POST /v1/customers/x/carts")
+        raise AzureApiError("Checking out the cart failed: Partner Center answered HTTP 400", code="400", status=400)
+
+
+def test_partner_center_modules_get_their_connection_options_checks_and_changed_from_the_session_writes():
+    FakePartnerSession.made.clear()
+    refused = run_class(PartnerProbe, {"customer_id": "x", "partner_tenant": "contoso.onmicrosoft.com",
+                                       "partner_client_id": "not-a-guid", "partner_secret": "pc-secret-0001"})
+    assert refused["failed"] is True and len(refused["problems"]) == 2
+    assert "partner_client_id 'not-a-guid' is not an application id (GUID)" in refused["msg"]
+    assert "customer_id 'x' is not a GUID" in refused["msg"]
+    assert FakePartnerSession.made == []
+    failed = run_class(PartnerProbe, {"customer_id": SUB, "partner_tenant": "contoso.onmicrosoft.com",
+                                      "partner_client_id": SUB, "partner_secret": "pc-secret-0001"})
+    assert failed["msg"] == "Checking out the cart failed: Partner Center answered HTTP 400"
+    assert failed["changed"] is True and failed["changes"] == ["order the Azure plan"]
+    assert "pc-secret-0001" not in json.dumps(failed)                        # no_log of the base's partner_secret
