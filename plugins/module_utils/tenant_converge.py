@@ -183,11 +183,11 @@ def apply_changes(vc, snap, changes):
     starting the others."""
     from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import fault_text, vmodl  # pylint: disable=import-outside-toplevel
     sets, removes = write_batches(changes)
+    def wanted(batch):
+        return [dict(principal=c['principal'], group=c['group'], role_id=c['after']['role_id'],
+                     propagate=c['after']['propagate']) for c in batch]
     phases = [
-        [(functools.partial(vc.set_permissions, snap, moid, [dict(principal=c['principal'], group=c['group'],
-                                                                    role_id=c['after']['role_id'],
-                                                                    propagate=c['after']['propagate']) for c in batch]),
-          len(batch)) for moid, batch in sets.items()],
+        [(functools.partial(vc.set_permissions, snap, moid, wanted(batch)), len(batch)) for moid, batch in sets.items()],
         [(functools.partial(vc.remove_permission, snap, moid, principal, group), 1) for moid, principal, group in removes],
     ]
     workers = vc.write_workers() if hasattr(vc, 'write_workers') else 1
@@ -235,7 +235,7 @@ def run_calls(calls, workers):
         for call, items in itertools.islice(pending, workers):
             running[pool.submit(call)] = items
         while running:
-            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            finished = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED).done
             for f in finished:
                 items = running.pop(f)
                 exc = f.exception()

@@ -210,10 +210,10 @@ _STRING = re.compile(rb'<string>([^<]*)</string>')
 _CUSTOM_VALUE = re.compile(rb'<CustomFieldValue(?:\s[^>]*)?><key>(-?\d+)</key>(?:<value>([^<]*)</value>|<value/>)?'
                            rb'</CustomFieldValue>')
 _PERMISSION_ROW = re.compile(rb'<returnval><entity type="[^"<>]+">([^<]*)</entity><principal>([^<]*)</principal>'
-                         rb'<group>(true|false|1|0)</group><roleId>(-?\d+)</roleId><propagate>(true|false|1|0)</propagate>'
-                         rb'</returnval>')
-_ENVELOPE_OF = {'permissions': b'<RetrieveAllPermissionsResponse ', 'contents': (b'<RetrievePropertiesExResponse ',
-                                                                                  b'<ContinueRetrievePropertiesExResponse ')}
+                             rb'<group>(true|false|1|0)</group><roleId>(-?\d+)</roleId>'
+                             rb'<propagate>(true|false|1|0)</propagate></returnval>')
+_ENVELOPE_OF = {'permissions': (b'<RetrieveAllPermissionsResponse ',),
+                'contents': (b'<RetrievePropertiesExResponse ', b'<ContinueRetrievePropertiesExResponse ')}
 #: Values read through the tree parser even when scanning (three objects per vCenter: roles, privileges, fields).
 _TREE_VALUES = ('roleList', 'privilegeList', 'field')
 _VAL_WRAPPER = (b'<wrapper xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -266,8 +266,7 @@ def _scanned_value(prop, xtype, attrs, raw):
 
 def _check_response(body, kind):
     start = body.find(b'<soapenv:Body>')
-    if start < 0 or not any(marker in body[start:start + 200] for marker in (
-            _ENVELOPE_OF[kind] if isinstance(_ENVELOPE_OF[kind], tuple) else (_ENVELOPE_OF[kind],))):
+    if start < 0 or not any(marker in body[start:start + 200] for marker in _ENVELOPE_OF[kind]):
         raise FastReadUnavailable('unexpected SOAP envelope')
     if b'<CDATA[' in body or b'<![' in body:
         raise FastReadUnavailable('CDATA')

@@ -120,6 +120,7 @@ def test_acme_plan_matches_the_seed_table_object_by_object(mapping, direct):
     for o in acme['objects']:
         assert o['moid'] == direct.find(o['path'])._moId
         assert o['propagate'] is False
+
     # the assignments name the objects by typed id (resolved here independently with pyVmomi from the table's paths)
     def typed_id(path):
         obj = direct.find(path)
