@@ -183,6 +183,7 @@ def apply_changes(vc, snap, changes):
     starting the others."""
     from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import fault_text, vmodl  # pylint: disable=import-outside-toplevel
     sets, removes = write_batches(changes)
+
     def wanted(batch):
         return [dict(principal=c['principal'], group=c['group'], role_id=c['after']['role_id'],
                      propagate=c['after']['propagate']) for c in batch]
