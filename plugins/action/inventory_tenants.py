@@ -16,13 +16,14 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import (
     INVENTORY_KEYS, STATES, TOPOLOGIES, TOPOLOGY_SETTINGS, group_by_vcenter, tenant_record, topology_settings)
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import TenantPlanError, validate_tenants
+from ansible_collections.tenantdr.asr.plugins.plugin_utils.host_variables import InventoryVariables
 
 HOST_VARIABLES = ('tenant_state', 'tenant_topology', 'tenant_vcenter') + tuple(
     'tenant_' + k for k in INVENTORY_KEYS if k != 'topology')
 SETTING_NAMES = {'fail_on_leak': 'fail_on_leak', 'role_privilege_mode': 'role_privilege_mode',
                  'delete_unused_role': 'delete_unused_role'}
 RESULT_KEYS = ('summary', 'roles', 'plans', 'permissions', 'offboarding', 'audit', 'report', 'blocking', 'writes',
-               'changed', 'retries', 'warnings')
+               'changed', 'retries', 'warnings', 'inventory_read')
 
 
 def host_vars(hostvars, host):
@@ -58,7 +59,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         args = self._task.args
-        hostvars = task_vars['hostvars']
+        hostvars = InventoryVariables(self, task_vars)
         hosts = list(args.get('hosts') or task_vars.get('ansible_play_hosts') or [])
         mode = args.get('mode', 'converge')
         if mode not in ('converge', 'audit'):
@@ -197,10 +198,28 @@ class ActionModule(ActionBase):
         module_args = dict(group['connection'], tenants=group['tenants'], only=group['only'], offboard=group['offboard'],
                            mode=mode, role_privilege_mode=s['role_privilege_mode'],
                            delete_unused_roles=bool(s['delete_unused_role']), fail_on_leak=bool(s['fail_on_leak']))
+        # A thousand tenants' whole plans and audits are several MB of task result (and of AWX job events); the
+        # pipeline keeps what is wrong and what changes whole (vcenter_tenants, result_detail).
+        # The audit (mode audit) stays whole: its report lists what every tenant sees.
+        compact = mode == 'converge' and str(task_vars.get('tenantdr_vcenter_result_detail', '')) != 'full'
+        module_args['result_detail'] = 'compact' if compact else 'full'
+        saved = preflight_inventories(task_vars).get(group['key'])
+        if saved:
+            module_args['inventory_snapshot'] = saved
         out = self._execute_module(module_name='tenantdr.asr.vcenter_tenants', module_args=module_args,
                                    task_vars=task_vars)
         out.pop('invocation', None)
         return out
+
+
+def preflight_inventories(task_vars):
+    """{vcenter key: file} of the inventories this run's preflight (tenantdr.asr.tenant_preflight, registered as
+    ``tenantdr_preflight`` by playbooks/preflight.yml) saved; {} without a preflight."""
+    try:
+        saved = task_vars.get('tenantdr_preflight', {}).get('inventory_snapshots') or {}
+        return {str(k): str(v) for k, v in saved.items()}
+    except (AttributeError, TypeError):
+        return {}
 
 
 def _bool(value):

@@ -9,16 +9,19 @@ session per vCenter, one Azure session per subscription. Nothing is written; che
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import preflight
 from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AZURE_IMPORT_ERROR, AzureSession
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import HAS_PYVMOMI, VCenterConnection
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import HAS_PYVMOMI, VCenterConnection, save_inventory
+from ansible_collections.tenantdr.asr.plugins.plugin_utils.host_variables import InventoryVariables
 
 ARGUMENT_SPEC = dict(
     hosts=dict(type='list', elements='str'),
@@ -49,7 +52,7 @@ class ActionModule(ActionBase):
         if validation.error_messages:
             raise AnsibleActionFail('tenant_preflight: ' + '; '.join(validation.error_messages))
         args = validation.validated_parameters
-        hostvars = task_vars.get('hostvars') or {}
+        hostvars = InventoryVariables(self, task_vars) if task_vars.get('hostvars') is not None else {}
         groups = task_vars.get('groups') or {}
         run_hosts = list(args['hosts'] if args['hosts'] is not None else task_vars.get('ansible_play_hosts_all') or [])
         others = [h for h in groups.get(args['tenants_group'], []) if h not in run_hosts]
@@ -74,6 +77,7 @@ class ActionModule(ActionBase):
             azure_session = AzureSession
         outcome = preflight.run_preflight(records, run_hosts, vcenter_connect=vcenter_connect, azure_session=azure_session,
                                           plan=args['plan'], environ=os.environ)
+        inventory_snapshots = self._save_inventories(outcome.pop('snapshots', None) or {})
         seconds = round(time.monotonic() - started, 3)
         reads = outcome['reads']
         outcome['report'].append('preflight read %d vCenter(s) (one login and one inventory pass each) and %d Azure '
@@ -89,6 +93,7 @@ class ActionModule(ActionBase):
             plan=outcome['plan'],
             reads=outcome['reads'],
             seconds=seconds,
+            inventory_snapshots=inventory_snapshots,
         )
         if outcome['invalid'] and args['fail_on_problems']:
             result['failed'] = True
@@ -96,3 +101,17 @@ class ActionModule(ActionBase):
         else:
             result['msg'] = outcome['report'][0]
         return result
+
+    @staticmethod
+    def _save_inventories(snapshots):
+        """Save each vCenter's inventory read for the converge of this run (tenantdr.asr.inventory_tenants hands the file
+        to tenantdr.asr.vcenter_tenants, which then skips its own inventory pass): {vcenter key: file}. The files go to
+        this ansible-playbook run's local temporary directory, 0600, which Ansible removes when the run ends."""
+        saved = {}
+        for key, snap in sorted(snapshots.items()):
+            path = os.path.join(C.DEFAULT_LOCAL_TMP, 'tenantdr-inventory-%s.json' % hashlib.sha256(key.encode()).hexdigest()[:16])
+            try:
+                saved[key] = save_inventory(snap, path)
+            except OSError:
+                continue  # the converge reads the inventory itself
+        return saved

@@ -74,6 +74,15 @@ options:
       - V(false) always uses pyVmomi's parser.
     type: bool
     default: true
+  parallel_writes:
+    description:
+      - How many permission writes (C(SetEntityPermissions), C(RemoveEntityPermission)) are sent at the same time, on
+        the one session. vCenter serves them concurrently, so onboarding or offboarding many tenants over a network
+        waits for one round trip per O(parallel_writes) writes, not per write. Each write is an upsert or an
+        idempotent removal, so their order does not matter. V(1) sends them one after another.
+      - If not set, the value of the E(TENANTDR_VCENTER_PARALLEL_WRITES) environment variable is used.
+    type: int
+    default: 8
 requirements:
   - pyvmomi >= 8.0.1.0
 """

@@ -44,6 +44,7 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import (
 from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import (
     ProfileError, check_privileges, plan_role, profile_privileges,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import directory_lookup
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     DEFAULT_DR_ROLE, READ_ONLY, TOPOLOGIES, TenantPlanError, build_plans, validate_tenant,
 )
@@ -566,34 +567,6 @@ def check_vcenter(connect, group, plan=False, valid_hosts=None):
     return problems, warnings, snap
 
 
-def directory_lookup(vc):
-    """``principal_exists`` for many principals: one ``RetrieveUserGroups`` listing per (domain, users/groups) - a
-    blank search string matches every principal of the domain (vSphere API, UserDirectory) - and the exact lookup of
-    ``vc.principal_exists`` only for those the listing does not show (a directory may cap a listing)."""
-    listed = {}
-
-    def exists(principal, is_group):
-        key = principal_key(principal)
-        domain = key.split('\\', 1)[0]
-        if (domain, is_group) not in listed:
-            names = set()
-            if domain:
-                try:
-                    found = vc.content.userDirectory.RetrieveUserGroups(
-                        domain=domain, searchStr='', exactMatch=False, findUsers=not is_group, findGroups=is_group)
-                    for r in found or []:
-                        if bool(r.group) == bool(is_group):
-                            login = r.principal.split('\\')[-1].split('@')[0]
-                            names.add(principal_key('%s@%s' % (login, domain)))
-                except Exception:  # pylint: disable=broad-except  # the exact lookups below still answer
-                    names = set()
-            listed[(domain, is_group)] = names
-        if key in listed[(domain, is_group)]:
-            return True
-        return vc.principal_exists(principal, is_group)
-    return exists
-
-
 # ------------------------------------------------------------------------------------------------------------------
 # Azure
 # ------------------------------------------------------------------------------------------------------------------
@@ -801,7 +774,7 @@ def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, 
 
     ``vcenter_connect``/``azure_session``: factories for the online checks (None = static checks only).
     Returns ``{'problems': {host: [...]}, 'warnings': {...}, 'valid': [hosts], 'invalid': [{host, tenant, problems}],
-    'plan': [per vCenter] or None, 'reads': {...}, 'report': [lines]}``.
+    'plan': [per vCenter] or None, 'reads': {...}, 'report': [lines], 'snapshots': {vcenter key: Snapshot read}}``.
     """
     run = list(run_hosts)
     by_host = {r['host']: r for r in records}
@@ -838,7 +811,7 @@ def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, 
     if plan:
         plans = [vcenter_plan(snaps[key], group, valid) for key, group in sorted(groups.items()) if key in snaps]
     return {'problems': problems, 'warnings': warnings, 'valid': valid, 'invalid': invalid, 'plan': plans, 'reads': reads,
-            'report': report_lines(run, by_host, problems, warnings, plans)}
+            'report': report_lines(run, by_host, problems, warnings, plans), 'snapshots': snaps}
 
 
 def static_azure_broken(record, static):

@@ -15,6 +15,10 @@ Everything returned is plain data; the display lines are built here, not in temp
 """
 from __future__ import annotations
 
+import concurrent.futures
+import functools
+import itertools
+
 from ansible_collections.tenantdr.asr.plugins.module_utils.audit_report import drift
 from ansible_collections.tenantdr.asr.plugins.module_utils.isolation import audit
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import (
@@ -111,18 +115,60 @@ def converge_role(vc, snap, name, desired, privilege_mode='replace', state='pres
 # Permissions
 # --------------------------------------------------------------------------------------------
 
+def directory_lookup(vc):
+    """``principal_exists`` for many principals: one ``RetrieveUserGroups`` listing per (domain, users/groups) - a
+    blank search string matches every principal of the domain (vSphere API, UserDirectory) - and the exact lookup of
+    ``vc.principal_exists`` only for those the listing does not show (a directory may cap a listing)."""
+    listed = {}
+
+    def exists(principal, is_group):
+        key = principal_key(principal)
+        domain = key.split('\\', 1)[0]
+        if (domain, is_group) not in listed:
+            names = set()
+            if domain:
+                try:
+                    found = vc.content.userDirectory.RetrieveUserGroups(
+                        domain=domain, searchStr='', exactMatch=False, findUsers=not is_group, findGroups=is_group)
+                    for r in found or []:
+                        if bool(r.group) == bool(is_group):
+                            login = r.principal.split('\\')[-1].split('@')[0]
+                            names.add(principal_key('%s@%s' % (login, domain)))
+                except Exception:  # pylint: disable=broad-except  # the exact lookups below still answer
+                    names = set()
+            listed[(domain, is_group)] = names
+        if key in listed[(domain, is_group)]:
+            return True
+        return vc.principal_exists(principal, is_group)
+    return exists
+
+
+#: From this many new principals of one directory domain on, one listing of the domain replaces their exact lookups.
+LIST_DOMAIN_FROM = 4
+
+
 def check_principals_exist(vc, snap, changes):
     """Look up each principal that gets a new permission; raise PlanError naming the unknown ones.
 
-    Principals that already hold a permission somewhere are known to vCenter, so an idempotent
-    re-run makes no lookup at all.
+    Principals that already hold a permission somewhere are known to vCenter, so an idempotent re-run makes no lookup
+    at all. Many new principals of one domain (onboarding many tenants) are checked against one listing of the domain
+    (:func:`directory_lookup`) instead of one lookup each.
     """
     existing = {principal_key(x['principal']) for x in snap.permissions}
     todo = {}
     for c in changes:
         if c['action'] == 'add' and principal_key(c['principal']) not in existing:
             todo[(principal_key(c['principal']), c['group'])] = c['principal']
-    missing = [name for (_key, group), name in sorted(todo.items()) if not vc.principal_exists(name, group)]
+    per_domain = {}
+    for (key, group) in todo:
+        per_domain[(key.split('\\', 1)[0], group)] = per_domain.get((key.split('\\', 1)[0], group), 0) + 1
+    listing = directory_lookup(vc)
+
+    def exists(key, name, group):
+        if per_domain[(key.split('\\', 1)[0], group)] >= LIST_DOMAIN_FROM:
+            return listing(name, group)
+        return vc.principal_exists(name, group)
+    missing = [name for (key, group), name in sorted(todo.items()) if not exists(key, name, group)]
     if missing:
         raise PlanError("nothing was changed; vCenter's user directory does not know principal(s): %s. Create the vCenter "
                         "access account in vCenter SSO / your identity source first, or set validate_principals: false"
@@ -130,24 +176,81 @@ def check_principals_exist(vc, snap, changes):
 
 
 def apply_changes(vc, snap, changes):
-    """Write ``changes`` (one SetEntityPermissions per entity, one RemoveEntityPermission per removal; both retried
-    on transient failures). Returns the number of vCenter writes; raises :class:`ApplyError` on a refusal."""
+    """Write ``changes``: one SetEntityPermissions per entity, then one RemoveEntityPermission per removal; both
+    retried on transient failures, up to ``vc.write_workers()`` of them in flight at once (each is an upsert or an
+    idempotent removal of one entity's permission, so they do not depend on each other). Returns the number of vCenter
+    writes; raises :class:`ApplyError` on a refusal, after the writes already in flight have finished and without
+    starting the others."""
     from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import fault_text, vmodl  # pylint: disable=import-outside-toplevel
     sets, removes = write_batches(changes)
+
+    def wanted(batch):
+        return [dict(principal=c['principal'], group=c['group'], role_id=c['after']['role_id'],
+                     propagate=c['after']['propagate']) for c in batch]
+    phases = [
+        [(functools.partial(vc.set_permissions, snap, moid, wanted(batch)), len(batch)) for moid, batch in sets.items()],
+        [(functools.partial(vc.remove_permission, snap, moid, principal, group), 1) for moid, principal, group in removes],
+    ]
+    workers = vc.write_workers() if hasattr(vc, 'write_workers') else 1
     writes = done = 0
-    try:
-        for moid, batch in sets.items():
-            vc.set_permissions(snap, moid, [dict(principal=c['principal'], group=c['group'], role_id=c['after']['role_id'],
-                                                 propagate=c['after']['propagate']) for c in batch])
-            writes += 1
-            done += len(batch)
-        for moid, principal, group in removes:
-            vc.remove_permission(snap, moid, principal, group)
-            writes += 1
-            done += 1
-    except vmodl.MethodFault as exc:
-        raise ApplyError(done, len(changes), fault_text(exc))
+    for calls in phases:
+        try:
+            ok = run_calls(calls, workers)
+        except CallsFailed as exc:
+            writes += exc.writes
+            done += exc.done
+            if isinstance(exc.error, vmodl.MethodFault):
+                raise ApplyError(done, len(changes), fault_text(exc.error))
+            raise exc.error
+        writes += ok[0]
+        done += ok[1]
     return writes
+
+
+class CallsFailed(Exception):
+    """A call of :func:`run_calls` failed: ``error``, and the ``writes``/``done`` that went through before."""
+
+    def __init__(self, error, writes, done):
+        super().__init__(str(error))
+        self.error, self.writes, self.done = error, writes, done
+
+
+def run_calls(calls, workers):
+    """Run ``calls`` ([(callable, items)]), at most ``workers`` at once; returns (calls made, items done). On the first
+    failure no further call is started; the ones in flight finish; :class:`CallsFailed` carries the first error."""
+    if workers <= 1 or len(calls) <= 1:
+        writes = done = 0
+        for call, items in calls:
+            try:
+                call()
+            except Exception as exc:  # pylint: disable=broad-except
+                raise CallsFailed(exc, writes, done)
+            writes += 1
+            done += items
+        return writes, done
+    writes = done = 0
+    error = None
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = iter(calls)
+        running = {}
+        for call, items in itertools.islice(pending, workers):
+            running[pool.submit(call)] = items
+        while running:
+            finished = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED).done
+            for f in finished:
+                items = running.pop(f)
+                exc = f.exception()
+                if exc is not None:
+                    error = error or exc
+                    continue
+                writes += 1
+                done += items
+            if error is None:
+                for call, items in itertools.islice(pending, len(finished)):
+                    running[pool.submit(call)] = items
+    if error is not None:
+        raise CallsFailed(error, writes, done)
+    return writes, done
 
 
 def apply_in_memory(snap, changes):
@@ -248,6 +351,9 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
         result['summary'] = result['report']['lines']
         return result
 
+    if present and validate_principals:
+        # before the run's first write (offboarding, the DR role, permissions): every new access account must exist
+        check_principals_exist(vc, snap, [dict(action='add', principal=t['access_account'], group=False) for t in present])
     if absent:
         result['offboarding'] = offboard(vc, snap, absent, remaining, plan_result, delete_unused_roles, check_mode, label)
         result['writes'] += result['offboarding']['writes']
@@ -278,8 +384,6 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
                             '' if p['failback'] else ' (no failback)'))
         assignments = plan_assignments(snap, plans, pending)
         changes = plan_changes(snap, assignments, state='present', exclusive=True)
-        if validate_principals:
-            check_principals_exist(vc, snap, changes)
         writes = 0 if check_mode or not changes else apply_changes(vc, snap, changes)
         counts = summarize(changes)
         planned = sum(len(a['objects']) for a in assignments)

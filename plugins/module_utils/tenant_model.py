@@ -58,7 +58,7 @@ TOPOLOGY_SETTINGS = {
     'msp': dict(context=False, fail_on_leak=False, role_privilege_mode='add', delete_unused_role=False),
 }
 VCENTER_KEYS = ('hostname', 'port', 'validate_certs', 'username', 'password', 'proxy_host', 'proxy_port',
-                'connection_timeout', 'retries')
+                'connection_timeout', 'retries', 'parallel_writes')
 
 
 def vcenter_key(hostname, port=443):

@@ -514,10 +514,13 @@ def plan_tenant(snap, tenant, vms, management_servers):
         objects.append(dict(moid=moid, path=obj['path'], type=obj['type'], kind=kind, role=role, propagate=False))
     objects.sort(key=lambda o: (o['path'] != '/', o['path'], o['moid']))
     principal = tenant['access_account']
+    # typed object ids (``VirtualMachine:vm-42``), not paths: the permission module resolves them without a path lookup,
+    # and an object renamed or moved between the mapping and the permission run is still the same object
     assignments = [
-        dict(principal=principal, group=False, role=READ_ONLY, objects=['/'], propagate=False),
-        dict(principal=principal, group=False, role=role, objects=[o['path'] for o in objects if o['kind'] != 'vcenter_root'],
+        dict(principal=principal, group=False, role=READ_ONLY, objects=['%s:%s' % (objects[0]['type'], snap.root)],
              propagate=False),
+        dict(principal=principal, group=False, role=role,
+             objects=['%s:%s' % (o['type'], o['moid']) for o in objects if o['kind'] != 'vcenter_root'], propagate=False),
     ]
     ms = set(management_servers)
     return dict(

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import errno
 import http.client
+import json
+import os
 import random
 import socket
 import ssl
@@ -57,6 +59,7 @@ def vcenter_argument_spec() -> dict:
         connection_timeout=dict(type='int', fallback=(env_fallback, ['VMWARE_CONNECTION_TIMEOUT'])),
         retries=dict(type='int', default=4, fallback=(env_fallback, ['TENANTDR_VCENTER_RETRIES'])),
         fast_read=dict(type='bool', default=True),
+        parallel_writes=dict(type='int', default=8, fallback=(env_fallback, ['TENANTDR_VCENTER_PARALLEL_WRITES'])),
     )
 
 
@@ -132,6 +135,11 @@ def require_pyvmomi(module) -> None:
 
 #: Types read from the inventory, with the type-specific properties we need.
 #: ``name`` and ``parent`` are read for every ManagedEntity.
+#: How old (seconds) the preflight's saved inventory may be for the converge of the same run to use it.
+INVENTORY_MAX_AGE = 300
+INVENTORY_FORMAT = 'tenantdr.asr inventory 1'
+
+
 TYPE_PROPERTIES = {
     'Datacenter': ['vmFolder', 'hostFolder', 'datastoreFolder', 'networkFolder'],
     'Folder': ['childType'],
@@ -320,6 +328,7 @@ class VCenterConnection:
 
     def __init__(self, params):
         self.params = params
+        self.inventory_source = None
         self.si = None
         self.content = None
         self.auth = None
@@ -371,7 +380,17 @@ class VCenterConnection:
         # only through RetrieveContent, so read it once here and reuse it (also for the logout).
         self.content = self.retry(self.si.RetrieveContent, 'RetrieveServiceContent')
         self.auth = self.content.authorizationManager
+        stub = getattr(self.si, '_stub', None)
+        if stub is not None and getattr(stub, 'poolSize', 0) < self.write_workers():
+            stub.poolSize = self.write_workers()  # one kept-alive HTTPS connection per write worker
         return self
+
+    def write_workers(self):
+        """How many permission writes may be in flight at once (``parallel_writes``, at least 1)."""
+        try:
+            return max(1, int(self.params.get('parallel_writes') or 1))
+        except (TypeError, ValueError):
+            return 1
 
     def disconnect(self):
         if self.si is not None:
@@ -382,9 +401,19 @@ class VCenterConnection:
             self.si = None
 
     # -- bulk read -----------------------------------------------------------------------
-    def read_snapshot(self, with_permissions=True) -> Snapshot:
-        """One property-collector pass over everything, then one RetrieveAllPermissions (each retried as a whole)."""
-        snap = self.retry(self._read_inventory, 'RetrievePropertiesEx (inventory)')
+    def read_snapshot(self, with_permissions=True, inventory_file=None, inventory_max_age=INVENTORY_MAX_AGE) -> Snapshot:
+        """One property-collector pass over everything, then one RetrieveAllPermissions (each retried as a whole).
+
+        ``inventory_file``: the inventory this run's preflight read from the same vCenter a moment ago
+        (:func:`save_inventory`); used instead of the property-collector pass when it is younger than
+        ``inventory_max_age`` seconds and from this vCenter (host, port and instance UUID), else read again.
+        ``self.inventory_source`` says which it was. Permissions are always read."""
+        snap = None
+        if inventory_file:
+            snap, self.inventory_source = load_inventory(inventory_file, self.identity(), inventory_max_age)
+        if snap is None:
+            snap = self.retry(self._read_inventory, 'RetrievePropertiesEx (inventory)')
+            self.inventory_source = 'read from vCenter' + (' (%s)' % self.inventory_source if inventory_file else '')
         if with_permissions:
             snap.permissions = self.read_permissions()
         return snap
@@ -505,7 +534,14 @@ class VCenterConnection:
         _annotate(objects)
         about = self.content.about
         return Snapshot(objects, root, roles, privileges, [],
-                        about=dict(name=about.fullName, version=about.version, api_version=about.apiVersion))
+                        about=dict(name=about.fullName, version=about.version, api_version=about.apiVersion,
+                                   instance_uuid=getattr(about, 'instanceUuid', None), vcenter=self.identity()['vcenter']))
+
+    def identity(self):
+        """What ties a saved inventory to this vCenter: ``{vcenter: host:port, instance_uuid}``."""
+        about = self.content.about
+        return dict(vcenter='%s:%d' % (str(self.params['hostname']).strip().lower(), int(self.params.get('port') or 443)),
+                    instance_uuid=getattr(about, 'instanceUuid', None))
 
     def read_permissions(self):
         return self.retry(self._read_permissions, 'RetrieveAllPermissions')
@@ -655,13 +691,50 @@ def fault_text(exc) -> str:
     return '%s: %s' % (name, detail) if detail else name
 
 
-def read_plan_snapshot(connection, tenants, with_permissions=True) -> Snapshot:
+def save_inventory(snap, path, now=None):
+    """Save the inventory part of ``snap`` (objects, roles, privileges, what vCenter it is; no permissions) as JSON,
+    mode 0600, atomically (a reader sees the old file or the new one). Returns ``path``."""
+    data = dict(format=INVENTORY_FORMAT, taken=time.time() if now is None else now, about=snap.about, root=snap.root,
+                objects=snap.objects, roles=snap.roles, privileges=snap.privileges)
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        json.dump(data, f, separators=(',', ':'))
+    os.replace(tmp, path)
+    return path
+
+
+def load_inventory(path, identity, max_age, now=None):
+    """``(Snapshot or None, why)``: the inventory :func:`save_inventory` wrote, when it is from the vCenter
+    ``identity`` (see :meth:`VCenterConnection.identity`) and at most ``max_age`` seconds old."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as exc:
+        return None, 'the saved inventory %s cannot be read: %s' % (path, exc)
+    if not isinstance(data, dict) or data.get('format') != INVENTORY_FORMAT:
+        return None, 'the saved inventory %s is not in format %s' % (path, INVENTORY_FORMAT)
+    about = data.get('about') or {}
+    mine = dict(vcenter=about.get('vcenter'), instance_uuid=about.get('instance_uuid'))
+    if mine != identity:
+        return None, 'the saved inventory is of vCenter %s (%s), not %s (%s)' % (
+            mine['vcenter'], mine['instance_uuid'], identity['vcenter'], identity['instance_uuid'])
+    age = (time.time() if now is None else now) - float(data.get('taken') or 0)
+    if age < 0 or age > max_age:
+        return None, 'the saved inventory is %.0f s old (at most %d s is used)' % (age, max_age)
+    snap = Snapshot(data['objects'], data['root'], data['roles'], data['privileges'], [], about=about)
+    return snap, 'the preflight\'s inventory read of %.1f s ago' % age
+
+
+def read_plan_snapshot(connection, tenants, with_permissions=True, inventory_file=None,
+                       inventory_max_age=INVENTORY_MAX_AGE) -> Snapshot:
     """The one inventory read of every module that builds tenant plans (tenant_mapping, tenant_isolation_audit,
     vcenter_tenants): the whole inventory, roles and privileges, custom attributes, and (``with_permissions``) every
     permission. ``tenants`` are the validated tenant definitions the plans are for, so a read that only some
     selectors need (vSphere tags) is added here, in one place."""
     # vcenter_tags imports this module: imported here, where it is needed.
     from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_tags import attach_tags  # pylint: disable=import-outside-toplevel
-    snap = connection.read_snapshot(with_permissions=with_permissions)
+    snap = connection.read_snapshot(with_permissions=with_permissions, inventory_file=inventory_file,
+                                    inventory_max_age=inventory_max_age)
     # vm_selectors.tags (issue 13): one bulk vAPI read of every tag's attached VMs, only when a tenant selects by tag.
     return attach_tags(snap, connection.params, tenants)

@@ -14,7 +14,9 @@ reference is its moid, arrays are lists, roles/privileges/fields/custom values a
 from __future__ import annotations
 
 import gzip
+import html
 import http.client
+import re
 import zlib
 import xml.etree.ElementTree as ET
 
@@ -140,7 +142,19 @@ def _value(prop, val):
 
 
 def parse_property_contents(body):
-    """RetrievePropertiesEx / ContinueRetrievePropertiesEx answer -> ([(type, moid, {prop: value})], token)."""
+    """RetrievePropertiesEx / ContinueRetrievePropertiesEx answer -> ([(type, moid, {prop: value})], token).
+
+    The answer is scanned (:func:`scan_property_contents`); an answer the scanner does not fully account for is parsed
+    as an XML tree (:func:`tree_property_contents`), which raises :class:`FastReadUnavailable` for what it does not
+    know either."""
+    try:
+        return scan_property_contents(body)
+    except FastReadUnavailable:
+        return tree_property_contents(body)
+
+
+def tree_property_contents(body):
+    """:func:`parse_property_contents` through ``xml.etree``."""
     out, token = [], None
     for rv in _returnvals(body):
         for e in rv:
@@ -166,7 +180,16 @@ def parse_property_contents(body):
 
 
 def parse_permissions(body):
-    """RetrieveAllPermissions answer -> permission dicts (as vcenter.permission_dict)."""
+    """RetrieveAllPermissions answer -> permission dicts (as vcenter.permission_dict): scanned, or parsed as an XML tree
+    when the scanner does not account for the whole answer."""
+    try:
+        return scan_permissions(body)
+    except FastReadUnavailable:
+        return tree_permissions(body)
+
+
+def tree_permissions(body):
+    """:func:`parse_permissions` through ``xml.etree``."""
     out = []
     for rv in _returnvals(body):
         entity = _children(rv, 'entity')
@@ -174,3 +197,140 @@ def parse_permissions(body):
                         group=_child_text(rv, 'group', 'false') in _TRUE, role_id=int(_child_text(rv, 'roleId')),
                         propagate=_child_text(rv, 'propagate', 'false') in _TRUE))
     return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The scanner: the two answers are long runs of the same few elements, serialised by vCenter in the WSDL's order
+# without prefixes on vim25 elements. Regular expressions read them ~4x faster than building an element tree; every
+# byte of an answer must be accounted for by what they matched, else the tree parser takes over.
+# --------------------------------------------------------------------------------------------------------------------
+_OBJ = re.compile(rb'<obj type="([^"<>]+)">([^<]*)</obj>')
+_MOREF = re.compile(rb'<ManagedObjectReference type="[^"<>]+">([^<]*)</ManagedObjectReference>')
+_STRING = re.compile(rb'<string>([^<]*)</string>')
+_CUSTOM_VALUE = re.compile(rb'<CustomFieldValue(?:\s[^>]*)?><key>(-?\d+)</key>(?:<value>([^<]*)</value>|<value/>)?'
+                           rb'</CustomFieldValue>')
+_PERMISSION_ROW = re.compile(rb'<returnval><entity type="[^"<>]+">([^<]*)</entity><principal>([^<]*)</principal>'
+                             rb'<group>(true|false|1|0)</group><roleId>(-?\d+)</roleId>'
+                             rb'<propagate>(true|false|1|0)</propagate></returnval>')
+_ENVELOPE_OF = {'permissions': (b'<RetrieveAllPermissionsResponse ',),
+                'contents': (b'<RetrievePropertiesExResponse ', b'<ContinueRetrievePropertiesExResponse ')}
+#: Values read through the tree parser even when scanning (three objects per vCenter: roles, privileges, fields).
+_TREE_VALUES = ('roleList', 'privilegeList', 'field')
+_VAL_WRAPPER = (b'<wrapper xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                b'xmlns:xsd="http://www.w3.org/2001/XMLSchema"><val', b'</val></wrapper>')
+
+
+def _decode(raw):
+    text = raw.decode('utf-8')
+    return html.unescape(text) if '&' in text else text
+
+
+def _all(pattern, raw):
+    """The groups of consecutive matches of ``pattern`` that make up all of ``raw``; FastReadUnavailable otherwise."""
+    out, pos = [], 0
+    for m in pattern.finditer(raw):
+        if m.start() != pos:
+            break
+        out.append(m.groups() if pattern.groups > 1 else m.group(1))
+        pos = m.end()
+    if pos != len(raw):
+        raise FastReadUnavailable('unexpected element in a value')
+    return out
+
+
+def _scanned_value(prop, xtype, attrs, raw):
+    if raw is None:
+        raw = b''
+    if prop in _TREE_VALUES:
+        try:
+            wrapped = ET.fromstring(_VAL_WRAPPER[0] + attrs + b'>' + raw + _VAL_WRAPPER[1])
+        except ET.ParseError as exc:
+            raise FastReadUnavailable('value of %s: %s' % (prop, exc))
+        return _value(prop, wrapped[0])
+    if prop == 'customValue':
+        return [(int(k), _decode(v or b'')) for k, v in _all(_CUSTOM_VALUE, raw)]
+    if xtype == b'ManagedObjectReference':
+        if b'<' in raw:
+            raise FastReadUnavailable('unexpected reference')
+        return _decode(raw)
+    if xtype == b'ArrayOfManagedObjectReference':
+        return [_decode(v) for v in _all(_MOREF, raw)]
+    if xtype == b'ArrayOfString':
+        return [_decode(v) for v in _all(_STRING, raw)]
+    if xtype == b'boolean':
+        return raw in (b'true', b'1')
+    if xtype in (b'string', None) and b'<' not in raw:
+        return _decode(raw)
+    raise FastReadUnavailable('unexpected type %s of %s' % (xtype, prop))
+
+
+def _check_response(body, kind):
+    start = body.find(b'<soapenv:Body>')
+    if start < 0 or not any(marker in body[start:start + 200] for marker in _ENVELOPE_OF[kind]):
+        raise FastReadUnavailable('unexpected SOAP envelope')
+    if b'<CDATA[' in body or b'<![' in body:
+        raise FastReadUnavailable('CDATA')
+
+
+def scan_property_contents(body):
+    """:func:`parse_property_contents` by scanning; FastReadUnavailable for anything it does not fully account for."""
+    _check_response(body, 'contents')
+    out = []
+    start, end = body.find(b'<returnval>'), body.rfind(b'</returnval>')
+    if start < 0 or end < start or body.count(b'<returnval') != 1:
+        raise FastReadUnavailable('not one returnval')  # an empty answer has none: the tree parser says so
+    region = body[start + 11:end]
+    token = None
+    if region.startswith(b'<token>'):
+        close = region.find(b'</token>')
+        token, region = _decode(region[7:close]), region[close + 8:]
+    pieces = region.split(b'<objects>')
+    if pieces[0] or not region.endswith(b'</objects>'):
+        raise FastReadUnavailable('unexpected element in the answer')
+    for piece in pieces[1:]:
+        end = piece.find(b'</objects>')
+        if end + 10 != len(piece):
+            raise FastReadUnavailable('unexpected element between objects')
+        block = piece[:end]
+        head = _OBJ.match(block)
+        if head is None:
+            raise FastReadUnavailable('object without obj')
+        props = {}
+        sets = block[head.end():].split(b'<propSet><name>')
+        if sets[0]:
+            raise FastReadUnavailable('unexpected element in an object')
+        for item in sets[1:]:
+            # item: NAME</name>[<val ATTRS>RAW</val> | <val ATTRS/>]</propSet>
+            n = item.find(b'</name>')
+            if n < 0 or not item.endswith(b'</propSet>'):
+                raise FastReadUnavailable('unexpected element in an object')  # e.g. missingSet
+            name = _decode(item[:n])
+            rest = item[n + 7:-10]
+            if not rest:
+                props[name] = None
+                continue
+            if not rest.startswith(b'<val'):
+                raise FastReadUnavailable('unexpected element in a property')
+            close = rest.find(b'>')
+            if rest[close - 1:close + 1] == b'/>' and close + 1 == len(rest):
+                attrs, raw = rest[4:close - 1], b''
+            elif rest.endswith(b'</val>'):
+                attrs, raw = rest[4:close], rest[close + 1:-6]
+            else:
+                raise FastReadUnavailable('unexpected element in a property')
+            k = attrs.rfind(b':type="')
+            xtype = attrs[k + 7:attrs.find(b'"', k + 7)].rpartition(b':')[2] if k >= 0 else None
+            props[name] = _scanned_value(name, xtype, attrs, raw)
+        out.append((head.group(1).decode('ascii'), _decode(head.group(2)), props))
+    return out, token
+
+
+def scan_permissions(body):
+    """:func:`parse_permissions` by scanning; FastReadUnavailable for anything it does not fully account for."""
+    _check_response(body, 'permissions')
+    start, end = body.find(b'<returnval>'), body.rfind(b'</returnval>')
+    if start < 0:
+        raise FastReadUnavailable('no returnval')  # no permission at all: the tree parser says so
+    found = _all(_PERMISSION_ROW, body[start:end + 12])
+    return [dict(entity=_decode(e), principal=_decode(p), group=g in (b'true', b'1'), role_id=int(r),
+                 propagate=pr in (b'true', b'1')) for e, p, g, r, pr in found]

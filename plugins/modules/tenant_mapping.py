@@ -136,7 +136,10 @@ plans:
         - {"moid": "datacenter-2", "path": "/DC1", "type": "Datacenter", "kind": "datacenter", "role": "Azure_Site_Recovery",
            "propagate": false}
     assignments:
-      description: The plan as input for M(tenantdr.asr.vcenter_nonpropagating_permission) (Read-only on C(/), the role elsewhere).
+      description:
+        - The plan as input for M(tenantdr.asr.vcenter_nonpropagating_permission) (Read-only on the root folder, the role
+          elsewhere). Objects are named by typed managed object id (C(VirtualMachine:vm-42)), which the permission module
+          resolves without a path lookup and which still names the same object if it is renamed or moved in between.
       type: list
       elements: dict
   sample:
@@ -156,9 +159,9 @@ assignments:
   type: list
   elements: dict
   sample:
-    - {"principal": "acme-dr@vsphere.local", "group": false, "role": "ReadOnly", "objects": ["/"], "propagate": false}
+    - {"principal": "acme-dr@vsphere.local", "group": false, "role": "ReadOnly", "objects": ["Folder:group-d1"], "propagate": false}
     - {"principal": "acme-dr@vsphere.local", "group": false, "role": "Azure_Site_Recovery",
-       "objects": ["/DC1", "/DC1/datastore/ds-01", "/DC1/vm/tenants/acme/acme-vm01"], "propagate": false}
+       "objects": ["Datacenter:datacenter-2", "Datastore:datastore-61", "VirtualMachine:vm-64"], "propagate": false}
 summary:
   description: One line per tenant.
   returned: success

@@ -90,6 +90,32 @@ options:
         account; a re-run makes none).
     type: bool
     default: true
+  result_detail:
+    description:
+      - V(full) returns each onboarded tenant's whole plan (every object with its role and why) and each tenant's audit
+        with every VM it sees.
+      - V(compact) keeps, per plan, the tenant, its access account, role, VMs and management servers plus
+        C(object_count), and per audited tenant the counts of VMs it sees (C(visible_vm_count), C(own_vm_visible_count))
+        instead of the lists; everything that is wrong (foreign, unassigned or missing VMs, leaks) and every change
+        (RV(permissions)) stay whole. On a vCenter of a thousand tenants the result is then a few hundred kB instead of
+        several MB - what an AWX job keeps as job events. M(tenantdr.asr.inventory_tenants) asks for V(compact) unless
+        the variable C(tenantdr_vcenter_result_detail) says V(full).
+    type: str
+    choices: [full, compact]
+    default: full
+  inventory_snapshot:
+    description:
+      - A file in which M(tenantdr.asr.tenant_preflight) saved the inventory it read from this vCenter in the same run
+        (objects, roles, privileges; no permissions). It replaces this run's own inventory pass when it is from this
+        vCenter (host, port and instance UUID) and at most O(inventory_snapshot_max_age) seconds old; otherwise the
+        inventory is read as usual. Permissions are always read from vCenter. M(tenantdr.asr.inventory_tenants) sets it
+        from the preflight's result, so a run reads the inventory once.
+    type: path
+  inventory_snapshot_max_age:
+    description:
+      - How old (seconds) O(inventory_snapshot) may be.
+    type: int
+    default: 300
 notes:
   - Use one task per vCenter; the action plugin behind the topology roles (M(tenantdr.asr.inventory_tenants)) does that
     for the tenants of an inventory.
@@ -139,6 +165,11 @@ summary:
   returned: always
   type: list
   elements: str
+inventory_read:
+  description: Where the inventory came from - read from vCenter, or the preflight's saved inventory and its age.
+  returned: always
+  type: str
+  sample: the preflight's inventory read of 4.2 s ago
 roles:
   description: The DR roles of the onboarded tenants - C(action) (none, create, update), C(role), added and removed privileges.
   returned: always
@@ -208,13 +239,45 @@ def split_tenants(tenants, only, offboard):
     return present, absent, context
 
 
+def compact_plan(plan):
+    """A plan without its object list (``object_count`` instead) and assignments."""
+    out = {k: v for k, v in plan.items() if k not in ('objects', 'assignments')}
+    out['object_count'] = len(plan.get('objects') or [])
+    return out
+
+
+def compact_audit(report):
+    """An audit report whose tenant entries count the VMs each tenant sees instead of listing them."""
+    if not report or not report.get('tenants'):
+        return report
+    tenants = {}
+    for name, entry in report['tenants'].items():
+        e = {k: v for k, v in entry.items() if k not in ('visible_vms', 'own_vms_visible')}
+        e.update(visible_vm_count=len(entry.get('visible_vms') or []),
+                 own_vm_visible_count=len(entry.get('own_vms_visible') or []))
+        tenants[name] = e
+    return dict(report, tenants=tenants)
+
+
+def compact_result(result):
+    """``result_detail: compact`` (see the documentation): in place."""
+    result['plans'] = [compact_plan(p) for p in result.get('plans') or []]
+    result['audit'] = compact_audit(result.get('audit'))
+    off = result.get('offboarding')
+    if off:
+        result['offboarding'] = dict(off, audit_before=compact_audit(off.get('audit_before')),
+                                     audit_after=compact_audit(off.get('audit_after')))
+    return result
+
+
 def work(vcm):
     p, module = vcm.params, vcm.module
     tenants = validate_tenants(p['tenants'])  # before connecting: bad input never reaches vCenter
     present, absent, context = split_tenants(tenants, p['only'], p['offboard'])
     label = p['hostname'] if p['port'] == 443 else '%s:%s' % (p['hostname'], p['port'])
     with vcm.session() as vc:
-        snap = read_plan_snapshot(vc, tenants)
+        snap = read_plan_snapshot(vc, tenants, inventory_file=p['inventory_snapshot'],
+                                  inventory_max_age=p['inventory_snapshot_max_age'])
         try:
             result = converge_vcenter(vc, snap, present, absent, context, mode=p['mode'],
                                       privilege_mode=p['role_privilege_mode'], delete_unused_roles=p['delete_unused_roles'],
@@ -222,6 +285,9 @@ def work(vcm):
                                       check_mode=module.check_mode, label=label)
         except ApplyError as exc:
             vcm.fail(str(exc))
+    result['inventory_read'] = vc.inventory_source
+    if p['result_detail'] == 'compact':
+        compact_result(result)
     for warning in result.pop('warnings'):
         module.warn(warning)
     touched = result['offboarding'].get('touched') if result['offboarding'] else []
@@ -244,6 +310,9 @@ def main():
         delete_unused_roles=dict(type='bool', default=True),
         fail_on_leak=dict(type='bool', default=False),
         validate_principals=dict(type='bool', default=True),
+        result_detail=dict(type='str', default='full', choices=['full', 'compact']),
+        inventory_snapshot=dict(type='path'),
+        inventory_snapshot_max_age=dict(type='int', default=300),
     )).run(work)
 
 

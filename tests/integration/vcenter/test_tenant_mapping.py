@@ -120,9 +120,15 @@ def test_acme_plan_matches_the_seed_table_object_by_object(mapping, direct):
     for o in acme['objects']:
         assert o['moid'] == direct.find(o['path'])._moId
         assert o['propagate'] is False
+
+    # the assignments name the objects by typed id (resolved here independently with pyVmomi from the table's paths)
+    def typed_id(path):
+        obj = direct.find(path)
+        return '%s:%s' % (type(obj).__name__.split('.')[-1], obj._moId)
     assert acme['assignments'] == [
-        dict(principal='acme-dr@vsphere.local', group=False, role=RO, objects=['/'], propagate=False),
-        dict(principal='acme-dr@vsphere.local', group=False, role=DR, objects=[r[0] for r in ACME_PLAN[1:]], propagate=False),
+        dict(principal='acme-dr@vsphere.local', group=False, role=RO, objects=[typed_id('/')], propagate=False),
+        dict(principal='acme-dr@vsphere.local', group=False, role=DR, objects=[typed_id(r[0]) for r in ACME_PLAN[1:]],
+             propagate=False),
     ]
 
 

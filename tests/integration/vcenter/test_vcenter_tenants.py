@@ -132,3 +132,29 @@ def test_the_first_run_audits_what_the_new_dr_role_really_grants(fresh_vcsim):
     assert sorted(p.rsplit('/', 1)[-1] for p in acme['own_vms_visible']) == ['acme-cs01', 'acme-db01', 'acme-vm01',
                                                                              'acme-vm02']
     assert acme['own_vms_not_visible'] == []
+
+
+def generated_tenant(name, account=None):
+    """A tenant of tests.simulator.inventory.generated_inventory (its folder, its configuration server)."""
+    from tests.simulator.inventory import dr_account  # pylint: disable=import-outside-toplevel
+    return dict(name=name, topology='shared_hsp', access_account=account or dr_account(name),
+                vm_selectors=dict(folders=['/DC1/vm/tenants/%s' % name]), management_servers=['/DC1/vm/mgmt/%s-cs01' % name])
+
+
+def test_many_new_access_accounts_are_checked_with_one_directory_listing(vcsim_factory):
+    """Onboarding many tenants at once: their new access accounts are looked up with one RetrieveUserGroups listing of
+    the domain (plus one exact lookup for an account the listing does not show), not one call per account; an
+    unknown account is refused by name before any write."""
+    from tests.simulator.inventory import generated_inventory, tenant_name  # pylint: disable=import-outside-toplevel
+    sim = vcsim_factory(generated_inventory(6, 1))
+    names = [tenant_name(i) for i in range(1, 7)]
+    wrong = [generated_tenant(n) for n in names[:5]] + [generated_tenant(names[5], 'nobody@vsphere.local')]
+    sim.reset_stats()
+    res = run_module(MODULE, sim.connection_args(tenants=wrong), expect_failure=True)
+    assert "'nobody@vsphere.local'" in res['msg'] and 'user directory' in res['msg']
+    assert writes(sim) == 0
+    assert methods(sim).get('RetrieveUserGroups') == 2  # the listing, then the exact lookup of nobody
+    sim.reset_stats()
+    res = run_module(MODULE, sim.connection_args(tenants=[generated_tenant(n) for n in names], parallel_writes=4))
+    assert res['changed'] and methods(sim).get('RetrieveUserGroups') == 1
+    assert methods(sim).get('SetEntityPermissions', 0) > 6

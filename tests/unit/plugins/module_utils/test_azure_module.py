@@ -120,6 +120,11 @@ class Early(Probe):
 
 
 def run_class(cls, args):
+    # modules run in this process share Ansible's warning list: start from an empty one (another test's module may
+    # have warned before, in the same pytest worker)
+    from ansible.module_utils.common import warnings as ansible_warnings  # pylint: disable=import-outside-toplevel
+    ansible_warnings._global_warnings.clear()  # pylint: disable=protected-access
+    ansible_warnings._global_deprecations.clear()  # pylint: disable=protected-access
     out = io.StringIO()
     with patch_module_args(args), contextlib.redirect_stdout(out), mock.patch.object(module_internal, "is_controller", False):
         with pytest.raises(SystemExit):

@@ -286,7 +286,8 @@ def test_selectors_are_a_union_and_own_management_servers_are_planned_once():
 
 def test_acme_plan_is_the_seed_table_object_by_object():
     """Seed 000, "Requirements for a vCenter access account", step 3 (every row, non-propagating)."""
-    res = plan(shared_snapshot(), acme())
+    snap = shared_snapshot()
+    res = plan(snap, acme())
     p = res['plans'][0]
     got = [(o['path'], o['kind'], o['role'], o['propagate']) for o in p['objects']]
     dr = 'Azure_Site_Recovery'
@@ -308,9 +309,12 @@ def test_acme_plan_is_the_seed_table_object_by_object():
     ]
     assert [o['moid'] for o in p['objects']][:2] == ['group-d1', 'datacenter-1']
     assert p['role'] == dr and p['access_account'] == 'acme-dr@vsphere.local' and p['topology'] == 'shared_hsp'
+    # the assignments name each row's object by typed id (type and moid of the hand-built snapshot's object there)
+    by_path = {o['path']: '%s:%s' % (o['type'], moid) for moid, o in snap.objects.items()}
     assert p['assignments'] == [
-        dict(principal='acme-dr@vsphere.local', group=False, role='ReadOnly', objects=['/'], propagate=False),
-        dict(principal='acme-dr@vsphere.local', group=False, role=dr, objects=[g[0] for g in got[1:]], propagate=False),
+        dict(principal='acme-dr@vsphere.local', group=False, role='ReadOnly', objects=['Folder:group-d1'], propagate=False),
+        dict(principal='acme-dr@vsphere.local', group=False, role=dr, objects=[by_path[g[0]] for g in got[1:]],
+             propagate=False),
     ]
     assert res['assignments'] == p['assignments']
     assert res['owners'] == {'vm-a1': 'acme', 'vm-a2': 'acme', 'vm-acs': 'acme'}
