@@ -133,10 +133,12 @@ mutation_check() {
   python scripts/mutation_check.py
 }
 
-# Independent steps run together: the 2 cores stay busy (sanity alone keeps one busy for two minutes; the molecule
-# scenarios, the mutation check and ansible-lint are each one process at a time).
-concurrently sanity:sanity ansible-doc:docs antsibull-docs:docs_lint changelog:changelog_lint ee-context:ee_context
-step pytest pytests
+# Independent steps run together, so that the 2 cores stay busy: pytest (2 workers) with sanity (one process for two
+# minutes) and the short documentation checks; then the molecule scenarios (each in a lab of its own), the mutation
+# check and ansible-lint, each one process at a time. No step reads what another writes (sanity, antsibull-docs and the
+# mutation check work on copies; the labs and simulators listen on free loopback ports).
+concurrently pytest:pytests sanity:sanity ansible-doc:docs antsibull-docs:docs_lint changelog:changelog_lint \
+  ee-context:ee_context
 concurrently "${molecule_steps[@]}" mutation-check:mutation_check ansible-lint:lint
 
 printf '\n==== all test steps: %ss\n' $((SECONDS - CI_T0))
