@@ -108,7 +108,9 @@ ee_context() {
     ansible-builder introspect --sanitize .build/collections
 }
 
-pytests() { python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile; }
+# --no-loadscope-reorder: xdist would otherwise hand out the files with the most tests first, leaving the slow files of
+# one or two long tests (playbook runs) for the end; tests/integration/conftest.py puts the slowest files first instead.
+pytests() { python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder; }
 
 lint() { ansible-lint --profile production --offline roles playbooks extensions; }
 

@@ -43,20 +43,23 @@ def fresh_vcsim(vcsim_factory):
 
 # The slowest test files first (seconds of one pytest worker on the 2-core CI machine, measured with --durations while
 # the machine was shared). CI runs ``pytest -n 2 --dist loadfile``: each file goes whole to the next free worker, in
-# collection order, so a long file collected last keeps one worker busy while the other idles. Only the order of the
-# files changes; the tests of a file keep their order (some build on each other). Files not listed follow, as collected.
+# collection order with --no-loadscope-reorder (scripts/test.sh; by default xdist sorts the files by their number of
+# tests, which puts these files of one or two long tests last), so a long file handed out last would keep one worker
+# busy while the other idles. Only the order of the files changes; the tests of a file keep their order (some build on
+# each other). Files not listed follow, as collected.
 SLOW_FILES_FIRST = (
-    "tests/integration/csp/test_csp_role.py",                      # ~420 s
-    "tests/integration/playbooks/test_playbooks.py",               # ~400 s
-    "tests/integration/azure/test_site_recovery_role.py",          # ~390 s
-    "tests/integration/release/test_module_examples.py",           # ~290 s
-    "tests/integration/csp/test_csp_lab.py",                       # ~210 s
+    "tests/integration/playbooks/test_playbooks.py",               # ~330 s
+    "tests/integration/csp/test_csp_role.py",                      # ~320 s
+    "tests/integration/release/test_module_examples.py",           # ~250 s
+    "tests/integration/azure/test_site_recovery_role.py",          # ~230 s
+    "tests/integration/awx/test_awx_job_slicing.py",               # ~210 s
     "tests/integration/awx/test_awx_runner_jobs.py",               # ~195 s
-    "tests/integration/awx/test_awx_job_slicing.py",               # ~130 s
-    "tests/integration/preflight/test_preflight_playbooks.py",     # ~100 s
-    "tests/integration/azure/test_azure_playbook.py",              # ~100 s
-    "tests/integration/release/test_module_examples_csp.py",       # ~65 s
-    "tests/integration/report/test_html_report.py",                # ~50 s
+    "tests/integration/preflight/test_preflight_playbooks.py",     # ~150 s
+    "tests/integration/csp/test_csp_lab.py",                       # ~130 s
+    "tests/integration/release/test_module_examples_csp.py",       # ~105 s
+    "tests/integration/azure/test_azure_playbook.py",              # ~90 s
+    "tests/integration/azure/test_asr_vault.py",                   # ~60 s
+    "tests/integration/report/test_html_report.py",                # ~40 s
 )
 
 
