@@ -10,6 +10,8 @@ bash scripts/setup.sh || { echo "setup failed" >&2; exit 1; }
 . scripts/env.sh
 
 failed=()
+LOGS="$(mktemp -d "${TMPDIR:-/tmp}/tenantdr-ci.XXXXXX")"
+CI_T0=$SECONDS
 step() {
   local name="$1"; shift
   printf '\n==== %s\n' "$name"
@@ -20,6 +22,28 @@ step() {
     printf '==== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
     failed+=("$name")
   fi
+}
+
+# concurrently NAME:FUNCTION ... - run independent steps at the same time (the machine has 2 cores; most steps keep one
+# busy), each step's output in its own log, printed whole and in order once all are done.
+concurrently() {
+  local spec name fn pids=() names=() t0=$SECONDS i
+  for spec in "$@"; do
+    name="${spec%%:*}"; fn="${spec#*:}"
+    ( s0=$SECONDS
+      if $fn > "$LOGS/$name.log" 2>&1; then echo "ok $((SECONDS - s0))"; else echo "FAILED $((SECONDS - s0))"; fi \
+        > "$LOGS/$name.status" ) &
+    pids+=($!); names+=("$name")
+  done
+  for i in "${!pids[@]}"; do wait "${pids[$i]}"; done
+  for name in "${names[@]}"; do
+    printf '\n==== %s\n' "$name"
+    cat "$LOGS/$name.log"
+    read -r verdict secs < "$LOGS/$name.status" || { verdict=FAILED; secs='?'; }
+    printf '==== %s: %s (%ss)\n' "$name" "$verdict" "$secs"
+    [ "$verdict" = ok ] || failed+=("$name")
+  done
+  printf '==== (%s ran together in %ss)\n' "${names[*]}" $((SECONDS - t0))
 }
 
 sanity() {
@@ -84,26 +108,43 @@ ee_context() {
     ansible-builder introspect --sanitize .build/collections
 }
 
-pytests() { python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile; }
+# --no-loadscope-reorder: xdist would otherwise hand out the files with the most tests first, leaving the slow files of
+# one or two long tests (playbook runs) for the end; tests/integration/conftest.py puts the slowest files first instead.
+pytests() { python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder; }
 
 lint() { ansible-lint --profile production --offline roles playbooks extensions; }
 
-molecule_all() {
-  ANSIBLE_HOME="$REPO/.build/ansible-home" python -m tests.lab run -- molecule test --all
+molecule_scenario() {
+  # One scenario in a lab of its own (own simulators, ARM endpoint, overlay inventory and ANSIBLE_HOME), so the
+  # scenarios can run at the same time: each touches only its own tenants, and now not even the same endpoints.
+  local name="$1"
+  ANSIBLE_HOME="$REPO/.build/ansible-home/$name" python -m tests.lab run --workdir "$REPO/.build/lab-$name" -- \
+    molecule test -s "$name"
 }
 
-step sanity sanity
-step ansible-doc docs
-step antsibull-docs docs_lint
-step changelog changelog_lint
-step ee-context ee_context
-step pytest pytests
-# Mutation check (issue 16): one-line defects in plugins/ must make the relevant tests fail (scripts/mutation_check.py).
-step mutation-check python scripts/mutation_check.py
-step ansible-lint lint
-step molecule molecule_all
+# the molecule scenarios: one step each (molecule-<scenario>), all of extensions/molecule/*/molecule.yml
+molecule_steps=()
+for scenario_file in extensions/molecule/*/molecule.yml; do
+  scenario="$(basename "$(dirname "$scenario_file")")"
+  eval "molecule_$scenario() { molecule_scenario $scenario; }"
+  molecule_steps+=("molecule-$scenario:molecule_$scenario")
+done
 
-echo
+mutation_check() {
+  # Mutation check (issue 16): one-line defects in plugins/ must make the relevant tests fail (scripts/mutation_check.py).
+  python scripts/mutation_check.py
+}
+
+# Independent steps run together, so that the 2 cores stay busy: pytest (2 workers) with sanity (one process for two
+# minutes) and the short documentation checks; then the molecule scenarios (each in a lab of its own), the mutation
+# check and ansible-lint, each one process at a time. No step reads what another writes (sanity, antsibull-docs and the
+# mutation check work on copies; the labs and simulators listen on free loopback ports).
+concurrently pytest:pytests sanity:sanity ansible-doc:docs antsibull-docs:docs_lint changelog:changelog_lint \
+  ee-context:ee_context
+concurrently "${molecule_steps[@]}" mutation-check:mutation_check ansible-lint:lint
+
+printf '\n==== all test steps: %ss\n' $((SECONDS - CI_T0))
+rm -rf "$LOGS"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED steps: ${failed[*]}"
   exit 1

@@ -122,12 +122,60 @@ class VCenterReader:
     def __exit__(self, *exc):
         self.close()
 
-    def path_of(self, entity) -> str:
+    def tree(self) -> dict:
+        """The inventory as it is now, in ONE read: {moid: {"entity", "name", "parent", and for VMs "parentVApp",
+        "resourcePool", "customValue"}} (a container view over the root folder and RetrievePropertiesEx). Reading
+        ``entity.name`` / ``entity.parent`` one by one is a SOAP round trip each: thousands per check on a big vCenter.
+        Properties the server leaves unset are absent; an entity the view does not list (the root folder) is read live."""
+        from pyVmomi import vim, vmodl  # pylint: disable=import-outside-toplevel
+        collector = vmodl.query.PropertyCollector
+        view = self.content.viewManager.CreateContainerView(self.content.rootFolder, [vim.ManagedEntity], True)
+        try:
+            spec = collector.FilterSpec(
+                objectSet=[collector.ObjectSpec(obj=view, skip=True, selectSet=[
+                    collector.TraversalSpec(name="view", type=vim.view.ContainerView, path="view", skip=False)])],
+                propSet=[collector.PropertySpec(type=vim.ManagedEntity, pathSet=["name", "parent"]),
+                         collector.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "parent", "parentVApp",
+                                                                                  "resourcePool", "customValue"])])
+            out = {}
+            result = self.content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions())
+            while result is not None:
+                for found in result.objects or []:
+                    node = out.setdefault(found.obj._moId, {"entity": found.obj})
+                    node.update({prop.name: prop.val for prop in found.propSet or []})
+                if not result.token:
+                    break
+                result = self.content.propertyCollector.ContinueRetrievePropertiesEx(result.token)
+            # the view's container itself is not in the view: the root folder, which has no parent
+            out.setdefault(self.content.rootFolder._moId, {"entity": self.content.rootFolder, "parent": None})
+            return out
+        finally:
+            view.DestroyView()
+
+    @staticmethod
+    def _prop(entity, name, tree):
+        """``entity.<name>`` from ``tree`` (see :meth:`tree`), read live when the tree does not hold the entity."""
+        from pyVmomi import vim  # pylint: disable=import-outside-toplevel
+        node = tree.get(entity._moId) if tree else None
+        if node is not None and name in node:
+            return node[name]
+        if node is not None and "name" in node:
+            read = ("parent", "parentVApp", "resourcePool", "customValue") if isinstance(entity, vim.VirtualMachine) else ("parent",)
+            if name in read:
+                return None     # read with the others, unset on the server (the collector leaves it out)
+        return getattr(entity, name)
+
+    def path_of(self, entity, tree=None) -> str:
         parts = []
-        while entity is not None and entity != self.content.rootFolder:
-            parts.append(entity.name)
-            entity = entity.parent
+        root = self.content.rootFolder._moId
+        while entity is not None and entity._moId != root:
+            parts.append(self._prop(entity, "name", tree))
+            entity = self._prop(entity, "parent", tree)
         return "/" + "/".join(reversed(parts))
+
+    def _vms(self, tree):
+        from pyVmomi import vim  # pylint: disable=import-outside-toplevel
+        return [node["entity"] for node in tree.values() if isinstance(node["entity"], vim.VirtualMachine)]
 
     def roles(self) -> dict:
         return {r.name: r for r in self.auth.roleList}
@@ -139,69 +187,63 @@ class VCenterReader:
         """Every privilege id the server defines (AuthorizationManager.privilegeList)."""
         return {p.privId for p in self.auth.privilegeList or []}
 
-    def permissions_of(self, account: str) -> list[dict]:
+    def permissions_of(self, account: str, tree=None) -> list[dict]:
         """Every permission of ``account`` (as a user): path, moid, type, role name, propagate."""
         names = self.role_names()
         key = principal_key(account)
-        out = []
-        for p in self.auth.RetrieveAllPermissions():
-            if not p.group and principal_key(p.principal) == key:
-                out.append({"path": self.path_of(p.entity), "moid": p.entity._moId,
-                            "type": type(p.entity).__name__.split(".")[-1],
-                            "role": names.get(p.roleId, str(p.roleId)), "propagate": bool(p.propagate)})
-        return out
+        mine = [p for p in self.auth.RetrieveAllPermissions() if not p.group and principal_key(p.principal) == key]
+        if mine and tree is None:
+            tree = self.tree()
+        return [{"path": self.path_of(p.entity, tree), "moid": p.entity._moId,
+                 "type": type(p.entity).__name__.split(".")[-1],
+                 "role": names.get(p.roleId, str(p.roleId)), "propagate": bool(p.propagate)} for p in mine]
 
-    def visible_vms(self, account: str) -> dict:
+    def visible_vms(self, account: str, tree=None) -> dict:
         """VM path -> how ``account`` sees it through its own (user) permissions: one on the VM itself, or a propagating
         one on any ancestor on the VM-folder side or the compute side (resource pools / vApps, cluster or compute
         resource, host folders, datacenter, root).  vSphere Security, "Hierarchical Inheritance of Permissions":
         "Virtual machines inherit permissions from both the parent virtual machine folder and the parent host,
         cluster, or resource pool simultaneously"; a child inherits only with propagate (vsphere.md rules 2 and 4)."""
-        from pyVmomi import vim  # pylint: disable=import-outside-toplevel
-        perms = self.permissions_of(account)
+        tree = self.tree() if tree is None else tree
+        perms = self.permissions_of(account, tree)
         direct = {p["moid"]: p for p in perms}
         propagating = {p["moid"]: p for p in perms if p["propagate"]}
-        view = self.content.viewManager.CreateContainerView(self.content.rootFolder, [vim.VirtualMachine], True)
-        try:
-            out = {}
-            for vm in view.view:
-                if vm._moId in direct:
-                    out[self.path_of(vm)] = "permission on the VM"
-                    continue
-                for start in (vm.parent, vm.parentVApp, vm.resourcePool):
-                    entity, hit = start, None
-                    while entity is not None and hit is None:
-                        if entity._moId in propagating:
-                            hit = "propagating permission on %s" % propagating[entity._moId]["path"]
-                        entity = entity.parent
-                    if hit:
-                        out[self.path_of(vm)] = hit
-                        break
-            return out
-        finally:
-            view.DestroyView()
+        out = {}
+        for vm in self._vms(tree):
+            if vm._moId in direct:
+                out[self.path_of(vm, tree)] = "permission on the VM"
+                continue
+            for start in (self._prop(vm, "parent", tree), self._prop(vm, "parentVApp", tree),
+                          self._prop(vm, "resourcePool", tree)):
+                entity, hit = start, None
+                while entity is not None and hit is None:
+                    if entity._moId in propagating:
+                        hit = "propagating permission on %s" % propagating[entity._moId]["path"]
+                    entity = self._prop(entity, "parent", tree)
+                if hit:
+                    out[self.path_of(vm, tree)] = hit
+                    break
+        return out
 
     def all_permissions(self) -> list[tuple]:
         names = self.role_names()
-        return sorted((principal_key(p.principal), bool(p.group), self.path_of(p.entity), names.get(p.roleId, p.roleId),
-                       bool(p.propagate)) for p in self.auth.RetrieveAllPermissions())
+        permissions = self.auth.RetrieveAllPermissions()
+        tree = self.tree() if permissions else None
+        return sorted((principal_key(p.principal), bool(p.group), self.path_of(p.entity, tree), names.get(p.roleId, p.roleId),
+                       bool(p.propagate)) for p in permissions)
 
-    def vms_by_tenant(self) -> dict:
+    def vms_by_tenant(self, tree=None) -> dict:
         """VM path -> value of its custom attribute 'tenant' (None when it has none)."""
-        from pyVmomi import vim  # pylint: disable=import-outside-toplevel
         fields = {f.key: f.name for f in (self.content.customFieldsManager.field or [])} if self.content.customFieldsManager else {}
-        view = self.content.viewManager.CreateContainerView(self.content.rootFolder, [vim.VirtualMachine], True)
-        try:
-            out = {}
-            for vm in view.view:
-                owner = None
-                for value in vm.customValue or []:
-                    if fields.get(value.key) == "tenant":
-                        owner = value.value
-                out[self.path_of(vm)] = owner
-            return out
-        finally:
-            view.DestroyView()
+        tree = self.tree() if tree is None else tree
+        out = {}
+        for vm in self._vms(tree):
+            owner = None
+            for value in self._prop(vm, "customValue", tree) or []:
+                if fields.get(value.key) == "tenant":
+                    owner = value.value
+            out[self.path_of(vm, tree)] = owner
+        return out
 
 
 def tenant_placement(tenant, placement=None) -> str:
@@ -244,14 +286,15 @@ def check_vcenter_present(reader, tenant, extra_privileges=(), placement=None):
     except KeyError as exc:
         raise VerifyError("tenant %s has no hand-written plan in tests/support/expected_plan.py" % tenant["name"]) from exc
     checks = check_role(reader, tenant, extra_privileges)
-    perms = reader.permissions_of(account)
+    tree = reader.tree()        # one read of the inventory for every check below
+    perms = reader.permissions_of(account, tree)
     by_path = {p["path"]: p for p in perms}
     propagating = sorted(p["path"] for p in perms if p["propagate"])
     if propagating:
         raise PropagatingPermission("%s holds propagating permissions on %s" % (account, propagating))
-    owners = reader.vms_by_tenant()
+    owners = reader.vms_by_tenant(tree)
     own = {path for path, (_typ, kind, _role) in expected.items() if kind in ("tenant_vm", "management_server")}
-    foreign = {path: how for path, how in reader.visible_vms(account).items() if path not in own}
+    foreign = {path: how for path, how in reader.visible_vms(account, tree).items() if path not in own}
     if foreign:
         raise ForeignVmVisible("%s sees VMs that are not %s's: %s" % (account, tenant["name"], "; ".join(
             "%s (%s, %s)" % (path, "tenant %s" % owners[path] if owners.get(path) else "no tenant", how)
