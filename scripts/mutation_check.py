@@ -60,7 +60,7 @@ MUTATIONS = [
     dict(name="scanner-ignores-propagate",
          what="the bulk-read scanner reads every permission as propagating",
          file="plugins/module_utils/vcenter_fastread.py",
-         pattern=r"propagate=pr in \(b'true', b'1'\)\)",
+         pattern=r"propagate=pr in _BTRUE\)",
          replacement="propagate=True)",
          tests=[UNIT + "test_fastread_scan.py", VC + "test_vcenter_fastread.py"]),
     dict(name="datastores-dropped",

@@ -15,6 +15,7 @@ Everything returned is plain data; the display lines are built here, not in temp
 """
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import functools
 import itertools
@@ -159,9 +160,7 @@ def check_principals_exist(vc, snap, changes):
     for c in changes:
         if c['action'] == 'add' and principal_key(c['principal']) not in existing:
             todo[(principal_key(c['principal']), c['group'])] = c['principal']
-    per_domain = {}
-    for (key, group) in todo:
-        per_domain[(key.split('\\', 1)[0], group)] = per_domain.get((key.split('\\', 1)[0], group), 0) + 1
+    per_domain = collections.Counter((key.split('\\', 1)[0], group) for key, group in todo)
     listing = directory_lookup(vc)
 
     def exists(key, name, group):
@@ -191,11 +190,10 @@ def apply_changes(vc, snap, changes):
         [(functools.partial(vc.set_permissions, snap, moid, wanted(batch)), len(batch)) for moid, batch in sets.items()],
         [(functools.partial(vc.remove_permission, snap, moid, principal, group), 1) for moid, principal, group in removes],
     ]
-    workers = vc.write_workers() if hasattr(vc, 'write_workers') else 1
     writes = done = 0
     for calls in phases:
         try:
-            ok = run_calls(calls, workers)
+            ok = run_calls(calls, vc.write_workers())
         except CallsFailed as exc:
             writes += exc.writes
             done += exc.done
@@ -218,19 +216,9 @@ class CallsFailed(Exception):
 def run_calls(calls, workers):
     """Run ``calls`` ([(callable, items)]), at most ``workers`` at once; returns (calls made, items done). On the first
     failure no further call is started; the ones in flight finish; :class:`CallsFailed` carries the first error."""
-    if workers <= 1 or len(calls) <= 1:
-        writes = done = 0
-        for call, items in calls:
-            try:
-                call()
-            except Exception as exc:  # pylint: disable=broad-except
-                raise CallsFailed(exc, writes, done)
-            writes += 1
-            done += items
-        return writes, done
     writes = done = 0
     error = None
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         pending = iter(calls)
         running = {}
         for call, items in itertools.islice(pending, workers):

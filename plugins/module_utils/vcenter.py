@@ -29,6 +29,7 @@ import time
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import vcenter_fastread as fastread
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import vcenter_key
 
 try:
     from pyVim.connect import SmartConnect
@@ -133,13 +134,13 @@ def require_pyvmomi(module) -> None:
 # Object types
 # --------------------------------------------------------------------------------------------
 
-#: Types read from the inventory, with the type-specific properties we need.
-#: ``name`` and ``parent`` are read for every ManagedEntity.
 #: How old (seconds) the preflight's saved inventory may be for the converge of the same run to use it.
 INVENTORY_MAX_AGE = 300
 INVENTORY_FORMAT = 'tenantdr.asr inventory 1'
 
 
+#: Types read from the inventory, with the type-specific properties we need.
+#: ``name`` and ``parent`` are read for every ManagedEntity.
 TYPE_PROPERTIES = {
     'Datacenter': ['vmFolder', 'hostFolder', 'datastoreFolder', 'networkFolder'],
     'Folder': ['childType'],
@@ -540,7 +541,7 @@ class VCenterConnection:
     def identity(self):
         """What ties a saved inventory to this vCenter: ``{vcenter: host:port, instance_uuid}``."""
         about = self.content.about
-        return dict(vcenter='%s:%d' % (str(self.params['hostname']).strip().lower(), int(self.params.get('port') or 443)),
+        return dict(vcenter=vcenter_key(self.params['hostname'], self.params.get('port') or 443),
                     instance_uuid=getattr(about, 'instanceUuid', None))
 
     def read_permissions(self):

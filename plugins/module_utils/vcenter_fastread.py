@@ -24,6 +24,7 @@ from http.cookies import SimpleCookie
 
 XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
 _TRUE = ('true', '1')
+_BTRUE = (b'true', b'1')
 
 
 class FastReadUnavailable(Exception):
@@ -258,7 +259,7 @@ def _scanned_value(prop, xtype, attrs, raw):
     if xtype == b'ArrayOfString':
         return [_decode(v) for v in _all(_STRING, raw)]
     if xtype == b'boolean':
-        return raw in (b'true', b'1')
+        return raw in _BTRUE
     if xtype in (b'string', None) and b'<' not in raw:
         return _decode(raw)
     raise FastReadUnavailable('unexpected type %s of %s' % (xtype, prop))
@@ -268,7 +269,7 @@ def _check_response(body, kind):
     start = body.find(b'<soapenv:Body>')
     if start < 0 or not any(marker in body[start:start + 200] for marker in _ENVELOPE_OF[kind]):
         raise FastReadUnavailable('unexpected SOAP envelope')
-    if b'<CDATA[' in body or b'<![' in body:
+    if b'<![' in body:
         raise FastReadUnavailable('CDATA')
 
 
@@ -332,5 +333,5 @@ def scan_permissions(body):
     if start < 0:
         raise FastReadUnavailable('no returnval')  # no permission at all: the tree parser says so
     found = _all(_PERMISSION_ROW, body[start:end + 12])
-    return [dict(entity=_decode(e), principal=_decode(p), group=g in (b'true', b'1'), role_id=int(r),
-                 propagate=pr in (b'true', b'1')) for e, p, g, r, pr in found]
+    return [dict(entity=_decode(e), principal=_decode(p), group=g in _BTRUE, role_id=int(r),
+                 propagate=pr in _BTRUE) for e, p, g, r, pr in found]
