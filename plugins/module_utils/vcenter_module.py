@@ -33,6 +33,9 @@ class VCenterModule:
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         require_pyvmomi(self.module)
         self.params = self.module.params
+        if self.params['parallel_writes'] < 1:
+            self.module.fail_json(msg='parallel_writes must be 1 (one write after another) or more; got %d'
+                                  % self.params['parallel_writes'])
         self.connections = []
         self.fail_extra = {}
 

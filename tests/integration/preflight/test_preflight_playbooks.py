@@ -243,3 +243,16 @@ def test_preflight_only_and_check_mode_report_the_plan_and_write_nothing(make_la
     assert rc == 0, out[-4000:]
     assert "2 valid, 0 with problems" in report_block(out)
     assert vcenter_writes(lab) == 0 and lab.arm.writes() == [] and not dr_role_exists(lab)
+
+
+def test_a_run_reads_the_inventory_once_the_preflight_hands_it_to_the_converge(make_lab):
+    """Issue 12: the converge uses the inventory the preflight read a moment before (one RetrievePropertiesEx per run,
+    two logins: the preflight's and the converge's); permissions are read by the converge itself."""
+    lab = make_lab({"acme": tenant("acme"), "globex": tenant("globex")})
+    rc, out = playbook(lab, "-e", "tenantdr_azure_enabled=false")
+    assert rc == 0, out[-4000:]
+    # counted before this test reads the vCenter back (its reader logs in too)
+    assert soap(lab, "Login") == 2 and soap(lab, "RetrievePropertiesEx") == 1, [vc["sim"].stats() for vc in lab.vcenters]
+    assert soap(lab, "RetrieveAllPermissions") >= 1
+    assert vcenter_writes(lab) > 0 and dr_role_exists(lab)
+    assert len(account_permissions(lab, "acme-dr@vsphere.local")) > 0

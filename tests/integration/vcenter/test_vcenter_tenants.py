@@ -158,3 +158,11 @@ def test_many_new_access_accounts_are_checked_with_one_directory_listing(vcsim_f
     res = run_module(MODULE, sim.connection_args(tenants=[generated_tenant(n) for n in names], parallel_writes=4))
     assert res['changed'] and methods(sim).get('RetrieveUserGroups') == 1
     assert methods(sim).get('SetEntityPermissions', 0) > 6
+
+
+def test_parallel_writes_below_one_is_refused_before_connecting(vcsim_factory):
+    sim = vcsim_factory()
+    sim.reset_stats()
+    res = run_module(MODULE, sim.connection_args(tenants=tenants(), parallel_writes=0), expect_failure=True)
+    assert res['msg'] == 'parallel_writes must be 1 (one write after another) or more; got 0'
+    assert sim.stats()['total'] == 0
