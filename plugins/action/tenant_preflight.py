@@ -19,7 +19,6 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import preflight
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AZURE_IMPORT_ERROR, AzureSession
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import HAS_PYVMOMI, VCenterConnection, save_inventory
 from ansible_collections.tenantdr.asr.plugins.plugin_utils.host_variables import InventoryVariables
 
@@ -70,7 +69,9 @@ class ActionModule(ActionBase):
                                         '(or vcenter: false)')
             vcenter_connect = _vcenter_connect
         azure_session = None
-        if args['azure']:
+        if args['azure'] and any(r['azure_enabled'] is True for r in records if r['host'] in run_hosts):
+            # pylint: disable=import-outside-toplevel  # the Azure SDKs load only when a tenant of the run has Azure on
+            from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AZURE_IMPORT_ERROR, AzureSession
             if AZURE_IMPORT_ERROR is not None:
                 raise AnsibleActionFail('tenant_preflight needs azure-identity, azure-mgmt-resource, azure-mgmt-recoveryservices '
                                         'and azure-mgmt-authorization on the controller for the Azure checks (or azure: false)')

@@ -31,13 +31,6 @@ import os
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_access import PRINCIPAL_TYPES, validate_access_params
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import (
-    AzureApiError, azure_argument_spec, enum_value, to_wire, validate_connection,
-)
-from ansible_collections.tenantdr.asr.plugins.module_utils.azure_vault import (
-    PROVIDER_NAMESPACE, REDUNDANCY, normalize_location, validate_vault_params,
-)
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import (
     PlanError, plan_changes, principal_key, summarize,
 )
@@ -70,6 +63,14 @@ STEP_VALIDATORS = []  # filled at the end of this file: Site Recovery (issue 10)
 #: one of ``User``, ``Group``, ``ServicePrincipal``, ...; an id left out = not asked), or raising ``AzureApiError``
 #: when Graph cannot be asked. Set to :func:`graph_directory_lookup` at the end of this file.
 GRAPH_LOOKUP = None
+
+
+def _azure():
+    """The Azure half's helpers (azure_access, azure_common, azure_vault), imported when a tenant of the run has Azure
+    on: azure_common loads the Azure SDKs, about 0.8 s that a vCenter-only run does not pay."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.tenantdr.asr.plugins.module_utils import azure_access, azure_common, azure_vault
+    return azure_access, azure_common, azure_vault
 
 
 def _plain(value):
@@ -223,10 +224,11 @@ def _mapping_errors(record):
 
 def azure_params(record, environ=None):
     """The Azure connection options of a record, with the env-var fallbacks and defaults of the modules."""
+    _az_access, az_common, _az_vault = _azure()
     environ = os.environ if environ is None else environ
     given = dict(record['azure'].get('connection') or {})
     params = {}
-    for option, spec in azure_argument_spec().items():
+    for option, spec in az_common.azure_argument_spec().items():
         value = given.get(option)
         if value is None and spec.get('fallback'):
             for var in spec['fallback'][1]:
@@ -278,23 +280,24 @@ def static_problems(record, environ=None):
 
 
 def _azure_static(record, environ):
+    az_access, az_common, az_vault = _azure()
     a = record['azure']
     problems = []
     if not isinstance(a['connection'], dict):
         return ['tenantdr_azure_connection must be a dictionary of Azure connection options, got %r' % (a['connection'],)]
     params = azure_params(record, environ)
-    problems.extend('Azure: ' + p.replace('subscription_id', 'tenant_subscription_id', 1) for p in validate_connection(params))
+    problems.extend('Azure: ' + p.replace('subscription_id', 'tenant_subscription_id', 1) for p in az_common.validate_connection(params))
     present = record['state'] == 'present'
     vault = {'name': a['vault_name'], 'resource_group': a['resource_group'], 'state': 'present' if present else 'absent',
              'location': a['location'] or None}
-    for p in validate_vault_params(vault):
+    for p in az_vault.validate_vault_params(vault):
         p = p.replace('name ', 'tenant_vault_name ', 1) if p.startswith('name ') else p
         p = p.replace('resource_group ', 'tenant_resource_group ', 1) if p.startswith('resource_group ') else p
         p = p.replace('location ', 'tenant_location ', 1) if p.startswith('location ') else p
         problems.append('Azure: ' + p)
-    if a['storage_redundancy'] and a['storage_redundancy'] not in REDUNDANCY:
+    if a['storage_redundancy'] and a['storage_redundancy'] not in az_vault.REDUNDANCY:
         problems.append("Azure: tenant_vault_storage_redundancy '%s' is not valid; valid choices: %s"
-                        % (a['storage_redundancy'], ', '.join(REDUNDANCY)))
+                        % (a['storage_redundancy'], ', '.join(az_vault.REDUNDANCY)))
     if a['access_scope'] not in ACCESS_SCOPES:
         problems.append("Azure: tenant_access_scope '%s' is not valid; valid choices: %s" % (a['access_scope'], ', '.join(ACCESS_SCOPES)))
     principals = a['access_principals']
@@ -304,16 +307,16 @@ def _azure_static(record, environ):
         access = {'principals': principals, 'role': a['access_role'],
                   'resource_group': a['resource_group'] if a['access_scope'] == 'resource_group' else None}
         problems.extend('Azure: tenant_access_' + p if p.startswith('principals') else 'Azure: ' + p
-                        for p in validate_access_params(access))
+                        for p in az_access.validate_access_params(access))
         for index, p in enumerate(principals):
             unknown = set(p) - {'object_id', 'type'}
             if unknown:
                 problems.append('Azure: tenant_access_principals[%d]: unknown key(s) %s; valid keys: object_id, type'
                                 % (index, ', '.join(sorted(map(str, unknown)))))
             ptype = p.get('type') or 'User'
-            if ptype not in PRINCIPAL_TYPES:
+            if ptype not in az_access.PRINCIPAL_TYPES:
                 problems.append("Azure: tenant_access_principals[%d].type '%s' is not valid; valid choices: %s"
-                                % (index, ptype, ', '.join(PRINCIPAL_TYPES)))
+                                % (index, ptype, ', '.join(az_access.PRINCIPAL_TYPES)))
     return problems
 
 
@@ -582,20 +585,22 @@ def subscription_problem(wire, subscription_id):
 
 def provider_findings(provider_state, offered_locations, location):
     """(problems, warnings) for the Microsoft.RecoveryServices provider: registration and the vault location."""
+    _az_access, _az_common, az_vault = _azure()
     problems, warnings = [], []
     if provider_state not in (None, 'Registered'):
         warnings.append('resource provider %s is %s in the subscription; the onboarding registers it'
-                        % (PROVIDER_NAMESPACE, provider_state))
-    wanted = normalize_location(location)
-    offered = sorted({normalize_location(x) for x in offered_locations or []})
+                        % (az_vault.PROVIDER_NAMESPACE, provider_state))
+    wanted = az_vault.normalize_location(location)
+    offered = sorted({az_vault.normalize_location(x) for x in offered_locations or []})
     if wanted and offered and wanted not in offered:
         problems.append("tenant_location '%s' is not offered for %s/vaults in this subscription; valid locations: %s"
-                        % (location, PROVIDER_NAMESPACE, ', '.join(offered)))
+                        % (location, az_vault.PROVIDER_NAMESPACE, ', '.join(offered)))
     return problems, warnings
 
 
 def vault_findings(vault_wire, record):
     """(problems, warnings) for the existing vault of a tenant (``vault_wire`` = GET answer, None = free)."""
+    _az_access, _az_common, az_vault = _azure()
     if vault_wire is None:
         return [], []
     a = record['azure']
@@ -608,8 +613,8 @@ def vault_findings(vault_wire, record):
     elif not owner and record['state'] == 'present':
         warnings.append("vault '%s' in resource group '%s' already exists without a tenant tag; the onboarding adopts it "
                         "for tenant %s" % (a['vault_name'], a['resource_group'], record['name']))
-    location = normalize_location(vault_wire.get('location'))
-    if record['state'] == 'present' and a['location'] and location and location != normalize_location(a['location']):
+    location = az_vault.normalize_location(vault_wire.get('location'))
+    if record['state'] == 'present' and a['location'] and location and location != az_vault.normalize_location(a['location']):
         problems.append("vault '%s' already exists in location '%s', not tenant_location '%s'; a vault cannot move - use "
                         "'%s' or another tenant_vault_name" % (a['vault_name'], location, a['location'], location))
     return problems, warnings
@@ -645,6 +650,7 @@ def subscription_findings(session, subscription_id, records, graph_lookup=None):
     """The Azure checks of the tenants of one subscription, with bulk reads: the subscription, the Recovery Services
     provider, every resource group and every vault of the subscription (four GETs plus paging, whatever the number of
     tenants). Returns ``(problems, warnings)`` as ``{host: [str]}``."""
+    _az_access, az_common, az_vault = _azure()
     problems, warnings = {}, {}
 
     def add(target, host, text):
@@ -655,7 +661,7 @@ def subscription_findings(session, subscription_id, records, graph_lookup=None):
         try:
             wire = session.raw_get(session.resources, '/subscriptions/%s' % sub, SUBSCRIPTION_API_VERSION,
                                    'reading subscription %s' % sub)
-        except AzureApiError as exc:
+        except az_common.AzureApiError as exc:
             if exc.status == 404:
                 for r in records:
                     add(problems, r['host'], 'tenant_subscription_id %s: subscription not found (or not visible to the '
@@ -667,9 +673,9 @@ def subscription_findings(session, subscription_id, records, graph_lookup=None):
             for r in records:
                 add(problems, r['host'], 'tenant_subscription_id ' + text)
             return problems, warnings
-        provider = session.call('reading resource provider %s' % PROVIDER_NAMESPACE, session.resources.providers.get,
-                                PROVIDER_NAMESPACE)
-        state = enum_value(getattr(provider, 'registration_state', None))
+        provider = session.call('reading resource provider %s' % az_vault.PROVIDER_NAMESPACE, session.resources.providers.get,
+                                az_vault.PROVIDER_NAMESPACE)
+        state = az_common.enum_value(getattr(provider, 'registration_state', None))
         offered = []
         for rt in getattr(provider, 'resource_types', None) or []:
             if (getattr(rt, 'resource_type', '') or '').lower() == 'vaults':
@@ -679,7 +685,7 @@ def subscription_findings(session, subscription_id, records, graph_lookup=None):
         vaults = {}
         if any(r['azure']['resource_group'].lower() in groups for r in records):
             listed = session.call('listing the Recovery Services vaults of subscription %s' % sub,
-                                  lambda: [to_wire(v) for v in session.recovery.vaults.list_by_subscription_id()])
+                                  lambda: [az_common.to_wire(v) for v in session.recovery.vaults.list_by_subscription_id()])
             vaults = {_vault_key(v): v for v in listed}
         for r in records:
             a = r['azure']
@@ -702,14 +708,14 @@ def subscription_findings(session, subscription_id, records, graph_lookup=None):
             if ids:
                 try:
                     directory = graph_lookup(session, ids)
-                except AzureApiError as exc:
+                except az_common.AzureApiError as exc:
                     directory = {}
                     for r in records:
                         add(warnings, r['host'], 'Microsoft Graph not reachable, principals checked for format only: %s' % exc)
                 for r in records:
                     for x in principal_findings(r['azure']['access_principals'], directory):
                         add(problems, r['host'], x)
-    except AzureApiError as exc:
+    except az_common.AzureApiError as exc:
         for r in records:
             add(problems, r['host'], 'subscription %s could not be checked: %s' % (sub, exc))
     return problems, warnings
@@ -719,6 +725,7 @@ def azure_problems(session_factory, records, environ=None, graph_lookup=None, wo
     """Read-only Azure checks of ``records`` (already statically valid), one subscription at a time on ``workers``
     threads. ``session_factory(params) -> azure_common.AzureSession``; one session (cloud metadata, credential) per
     set of connection options, its clients per subscription. Returns ``(problems, warnings)`` as ``{host: [str]}``."""
+    _az_access, az_common, _az_vault = _azure()
     graph_lookup = GRAPH_LOOKUP if graph_lookup is None else graph_lookup
     problems, warnings = {}, {}
     by_connection = {}
@@ -732,7 +739,7 @@ def azure_problems(session_factory, records, environ=None, graph_lookup=None, wo
         for _key, (params, subs) in sorted(by_connection.items()):
             try:
                 base = session_factory(params)
-            except AzureApiError as exc:
+            except az_common.AzureApiError as exc:
                 for _sub, (sub, rs) in subs.items():
                     for r in rs:
                         problems.setdefault(r['host'], []).append('Azure: subscription %s could not be checked: %s' % (sub, exc))
@@ -865,11 +872,11 @@ def graph_directory_lookup(session, object_ids):
 
 def site_recovery_step(record):
     """Site Recovery inputs (issue 10): the tenant's replication policy settings within Azure's ranges."""
-    # pylint: disable=import-outside-toplevel
-    from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import validate_policy_settings
     policy = (record.get('vars') or {}).get('tenant_replication_policy')
     if record['state'] != 'present' or not policy:
         return []
+    # pylint: disable=import-outside-toplevel  # here: the Azure SDKs load only when a tenant has a policy
+    from ansible_collections.tenantdr.asr.plugins.module_utils.azure_site_recovery import validate_policy_settings
     if not isinstance(policy, dict):
         return ['Site Recovery: tenant_replication_policy must be a dictionary of policy settings, got %r' % (policy,)]
     return ['Site Recovery: tenant_replication_policy: ' + p for p in validate_policy_settings(policy)]
@@ -877,12 +884,12 @@ def site_recovery_step(record):
 
 def csp_step(record):
     """CSP inputs (issue 11): domain, MCA acceptance, subscription name, GDAP roles and duration, user names."""
-    # pylint: disable=import-outside-toplevel
-    from ansible_collections.tenantdr.asr.plugins.module_utils import azure_graph as graph
-    from ansible_collections.tenantdr.asr.plugins.module_utils import azure_partner_center as pc
     csp = (record.get('vars') or {}).get('tenant_csp')
     if record['state'] != 'present' or not csp:
         return []
+    # pylint: disable=import-outside-toplevel  # here: the Azure SDKs load only when a tenant has CSP settings
+    from ansible_collections.tenantdr.asr.plugins.module_utils import azure_graph as graph
+    from ansible_collections.tenantdr.asr.plugins.module_utils import azure_partner_center as pc
     if not isinstance(csp, dict):
         return ['CSP: tenant_csp must be a dictionary (domain, company_name, address, ...), got %r' % (csp,)]
     problems = pc.validate_customer_domain(csp.get('domain'))
