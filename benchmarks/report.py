@@ -51,14 +51,16 @@ def sort_key(r):
 
 def main_table(rows):
     out = ['| T | V | inventory objects | permissions planned | tool | phase | wall s | SOAP calls | writes | '
-           'vCenter module runs | peak RSS MB (largest process) | peak RSS MB (process tree) | CPU s (ansible) |',
-           '|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|']
+           'vCenter module runs | peak RSS MB (largest process) | peak RSS MB (process tree) | peak PSS MB (process tree) | '
+           'CPU s (ansible) |',
+           '|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|']
     for r in rows:
         bad = '' if (r['rc'] == 0 and not r.get('failed')) else ' **(failed, rc=%s)**' % r['rc']
-        out.append('| %d | %d | %s | %s | %s | %s | %s%s | %s | %s | %s | %.0f | %.0f | %s |' % (
+        out.append('| %d | %d | %s | %s | %s | %s | %s%s | %s | %s | %s | %.0f | %.0f | %s | %s |' % (
             r['tenants'], r['vms'], fmt_int(r['inventory_objects']), fmt_int(r.get('planned_permissions')),
             tool_label(r), r['phase'], fmt_s(r['wall_s']), bad, fmt_int(r['soap_calls']), fmt_int(r['writes']),
-            fmt_int(r.get('vcenter_modules')), r['peak_rss_mb'], r['peak_tree_rss_mb'], fmt_s(r.get('cpu_s'))))
+            fmt_int(r.get('vcenter_modules')), r['peak_rss_mb'], r['peak_tree_rss_mb'],
+            '%.0f' % r['peak_tree_pss_mb'] if r.get('peak_tree_pss_mb') is not None else '-', fmt_s(r.get('cpu_s'))))
     return out
 
 
@@ -246,8 +248,11 @@ def write_readme(results, outdir):
         '  during the phase (counter reset before each phase). **writes**: SetEntityPermissions, RemoveEntityPermission,',
         '  Add/Update/RemoveAuthorizationRole. **vCenter module runs**: module invocations that log in to vCenter (loop items',
         '  count one each). **peak RSS (largest process)**: `ru_maxrss` of `getrusage(RUSAGE_CHILDREN)` in a per-phase',
-        '  wrapper, the largest single process of the ansible-playbook tree; **(process tree)**: the sum over the tree,',
-        '  sampled every 0.25 s from /proc. **CPU s**: user+system time of the whole ansible-playbook tree.',
+        '  wrapper, the largest single process of the ansible-playbook tree; **RSS (process tree)**: the sum over the',
+        '  tree, sampled every 0.25 s from /proc, which counts the pages Ansible\'s forked workers share with the',
+        '  controller once per process; **PSS (process tree)**: the same sum of proportional set sizes',
+        '  (`/proc/PID/smaps_rollup`), each shared page divided among the processes sharing it - the memory the tree',
+        '  holds. **CPU s**: user+system time of the whole ansible-playbook tree.',
         '- **tenantdr.asr (playbooks)**: the collection\'s `playbooks/onboard_tenant.yml`, `audit_tenants.yml`,',
         '  `offboard_tenant.yml` with every tenant an inventory host (group `tenants` > `shared_hsp`), `-e',
         '  tenantdr_azure_enabled=false`. Onboarding includes the isolation audit the playbook runs; offboarding includes',

@@ -154,8 +154,10 @@ def proc_cpu_seconds(pid):
         return 0.0
 
 
-def tree_rss_bytes(root_pid):
-    """Sum of the resident sets of root_pid and all its descendants (from /proc)."""
+def tree_memory_bytes(root_pid):
+    """(RSS, PSS) summed over root_pid and all its descendants (from /proc). RSS counts a page every process shares
+    (Ansible's workers are forks of the controller) once per process; PSS divides it among them, so the PSS sum is
+    the memory the tree really holds."""
     children = {}
     for name in os.listdir('/proc'):
         if not name.isdigit():
@@ -166,27 +168,34 @@ def tree_rss_bytes(root_pid):
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(name))
-    total, todo = 0, [root_pid]
+    rss = pss = 0
+    todo = [root_pid]
     while todo:
         pid = todo.pop()
         try:
             with open('/proc/%d/statm' % pid) as f:
-                total += int(f.read().split()[1]) * PAGE
+                rss += int(f.read().split()[1]) * PAGE
+            with open('/proc/%d/smaps_rollup' % pid) as f:
+                for line in f:
+                    if line.startswith('Pss:'):
+                        pss += int(line.split()[1]) * 1024
+                        break
         except (OSError, IndexError, ValueError):
             pass
         todo.extend(children.get(pid, []))
-    return total
+    return rss, pss
 
 
 class TreeSampler(threading.Thread):
     def __init__(self, pid, interval=0.25):
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.peak_pss = pid, interval, 0, 0
         self._halt = threading.Event()
 
     def run(self):
         while not self._halt.is_set():
-            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            rss, pss = tree_memory_bytes(self.pid)
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             self._halt.wait(self.interval)
 
     def stop(self):
@@ -246,6 +255,7 @@ def run_phase(sim, rundir, label, playbook_args, forks, extra_env=None):
         writes=sum(methods.get(m, 0) for m in WRITE_METHODS),
         reads=int(stats['total']) - sum(methods.get(m, 0) for m in WRITE_METHODS),
         peak_rss_mb=round(usage['maxrss_kb'] / 1024.0, 1), peak_tree_rss_mb=round(sampler.peak / 1048576.0, 1),
+        peak_tree_pss_mb=round(sampler.peak_pss / 1048576.0, 1),
         cpu_s=round(usage['user_s'] + usage['sys_s'], 1), sim_cpu_s=round(sim_cpu, 1),
         modules=cb.get('invocations'), changed=cb.get('changed'), failed=cb.get('failed'),
         load_before=load, log=os.path.relpath(out_file, REPO),

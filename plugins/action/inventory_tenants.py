@@ -2,7 +2,8 @@
 # Copyright: tenantdr.asr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action behind tenantdr.asr.inventory_tenants: the tenant inventory hosts' tenant_* variables -> tenant records
-(validated all at once), grouped by vCenter and topology -> one tenantdr.asr.vcenter_tenants run per vCenter.
+(validated all at once), grouped by vCenter and topology -> one tenantdr.asr.vcenter_tenants run per vCenter, in this
+process (the controller's worker; the module's code through vcenter_module.VCenterTask).
 
 Runs once for all hosts (run_once): no per-host task, no Jinja. The vCenter passwords stay inside this action."""
 from __future__ import annotations
@@ -15,36 +16,16 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import (
     INVENTORY_KEYS, STATES, TOPOLOGIES, TOPOLOGY_SETTINGS, group_by_vcenter, tenant_record, topology_settings)
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import run_vcenter_tenants, vcenter_tenants_options
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import TenantPlanError, validate_tenants
-from ansible_collections.tenantdr.asr.plugins.plugin_utils.host_variables import InventoryVariables
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterTask
+from ansible_collections.tenantdr.asr.plugins.plugin_utils.host_variables import (
+    TENANT_VARIABLES, InventoryVariables, credentials_map, load_context_records, tenant_variables)
 
-HOST_VARIABLES = ('tenant_state', 'tenant_topology', 'tenant_vcenter') + tuple(
-    'tenant_' + k for k in INVENTORY_KEYS if k != 'topology')
 SETTING_NAMES = {'fail_on_leak': 'fail_on_leak', 'role_privilege_mode': 'role_privilege_mode',
                  'delete_unused_role': 'delete_unused_role'}
 RESULT_KEYS = ('summary', 'roles', 'plans', 'permissions', 'offboarding', 'audit', 'report', 'blocking', 'writes',
                'changed', 'retries', 'warnings', 'inventory_read')
-
-
-def host_vars(hostvars, host):
-    """The tenant_* variables of ``host`` (templated), as a plain dict."""
-    hv = hostvars[host]
-    out = {}
-    for name in HOST_VARIABLES:
-        if name in hv:
-            out[name] = hv[name]
-    return out
-
-
-def credentials_map(value):
-    if not value:
-        return {}
-    if isinstance(value, str):
-        import yaml  # pylint: disable=import-outside-toplevel
-        value = yaml.safe_load(value) or {}
-    if not isinstance(value, dict):
-        raise AnsibleError('tenantdr_vcenter_credentials must map a vCenter host name to {username, password}')
-    return value
 
 
 class ActionModule(ActionBase):
@@ -76,7 +57,7 @@ class ActionModule(ActionBase):
         overrides = self._play_level(task_vars, hostvars)
         records, problems = [], []
         for host in hosts:
-            hv = host_vars(hostvars, host)
+            hv = tenant_variables(hostvars, host)
             hv.update(overrides)
             if only_topology is not None:
                 if hv.get('tenant_topology', only_topology) != only_topology:
@@ -95,10 +76,15 @@ class ActionModule(ActionBase):
             # Tenants preflight refused (tenantdr_preflight_policy=skip_invalid) are neither converged nor context:
             # their broken definition would stop the valid tenants of their vCenter.
             skipped = set(hosts) | set(task_vars.get('groups', {}).get('tenantdr_preflight_failed', []))
+            # the records this run's preflight made from the same variables (its hand-over); the others are read here
+            handed = preflight_context(task_vars)
             for host in task_vars.get('groups', {}).get(group, []):
                 if host in skipped:
                     continue
-                record, errors = tenant_record(host, host_vars(hostvars, host), creds)
+                if host in handed:
+                    context.append(handed[host])
+                    continue
+                record, errors = tenant_record(host, tenant_variables(hostvars, host), creds)
                 if record is not None and not errors:
                     context.append(record)
         groups = group_by_vcenter(records, context, settings)
@@ -161,9 +147,9 @@ class ActionModule(ActionBase):
         me = task_vars.get('inventory_hostname')
         if me is None or me not in hostvars:
             return {}
-        mine = host_vars(hostvars, me)
+        mine = tenant_variables(hostvars, me)
         out = {}
-        for name in HOST_VARIABLES:
+        for name in TENANT_VARIABLES:
             if name in task_vars:
                 value = self._templar.template(task_vars[name])
                 if name not in mine or mine[name] != value:
@@ -206,10 +192,11 @@ class ActionModule(ActionBase):
         saved = preflight_inventories(task_vars).get(group['key'])
         if saved:
             module_args['inventory_snapshot'] = saved
-        out = self._execute_module(module_name='tenantdr.asr.vcenter_tenants', module_args=module_args,
-                                   task_vars=task_vars)
-        out.pop('invocation', None)
-        return out
+        # The module's own code, in this process (vcenter_module.VCenterTask): same options, same validation and
+        # fallbacks, same result, without building and starting a module and parsing its output again.
+        job = VCenterTask(vcenter_tenants_options(), module_args, check_mode=bool(self._play_context.check_mode),
+                         bulk=('tenants',))
+        return job.run(run_vcenter_tenants)
 
 
 def preflight_inventories(task_vars):
@@ -220,6 +207,16 @@ def preflight_inventories(task_vars):
         return {str(k): str(v) for k, v in saved.items()}
     except (AttributeError, TypeError):
         return {}
+
+
+def preflight_context(task_vars):
+    """{host: tenant record} of the tenants outside the run that this run's preflight read (tenant_preflight's
+    ``context_records`` file); {} without a preflight."""
+    try:
+        path = task_vars.get('tenantdr_preflight', {}).get('context_records')
+    except AttributeError:
+        return {}
+    return load_context_records(str(path)) if path else {}
 
 
 def _bool(value):

@@ -20,7 +20,8 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import preflight
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import HAS_PYVMOMI, VCenterConnection, save_inventory
-from ansible_collections.tenantdr.asr.plugins.plugin_utils.host_variables import InventoryVariables
+from ansible_collections.tenantdr.asr.plugins.plugin_utils.host_variables import (
+    InventoryVariables, context_records, credentials_map, save_context_records)
 
 ARGUMENT_SPEC = dict(
     hosts=dict(type='list', elements='str'),
@@ -79,6 +80,10 @@ class ActionModule(ActionBase):
         outcome = preflight.run_preflight(records, run_hosts, vcenter_connect=vcenter_connect, azure_session=azure_session,
                                           plan=args['plan'], environ=os.environ)
         inventory_snapshots = self._save_inventories(outcome.pop('snapshots', None) or {})
+        handed_context = None
+        if args['vcenter'] and others and hostvars:
+            handed_context = self._save_context(context_records(
+                hostvars, others, credentials_map(task_vars.get('tenantdr_vcenter_credentials'))))
         seconds = round(time.monotonic() - started, 3)
         reads = outcome['reads']
         outcome['report'].append('preflight read %d vCenter(s) (one login and one inventory pass each) and %d Azure '
@@ -95,6 +100,7 @@ class ActionModule(ActionBase):
             reads=outcome['reads'],
             seconds=seconds,
             inventory_snapshots=inventory_snapshots,
+            context_records=handed_context,
         )
         if outcome['invalid'] and args['fail_on_problems']:
             result['failed'] = True
@@ -116,3 +122,13 @@ class ActionModule(ActionBase):
             except OSError:
                 continue  # the converge reads the inventory itself
         return saved
+
+    @staticmethod
+    def _save_context(records):
+        """Save the tenant records of the hosts outside the run (the converge's context; no vCenter connection in them)
+        for tenantdr.asr.inventory_tenants, which then reads only the run's hosts' variables: the file, or None."""
+        path = os.path.join(C.DEFAULT_LOCAL_TMP, 'tenantdr-context-%d.json' % os.getpid())
+        try:
+            return save_context_records(records, path)
+        except OSError:
+            return None  # the converge reads the variables itself

@@ -90,17 +90,21 @@ class PermissionModel:
         # (entity, principal key, group) -> permissions: one level of one account is a dict lookup, not a scan of the
         # entity's permissions (the root folder and a shared datacenter hold one permission per tenant)
         self.by_entity_account = {}
-        defining = {}
+        defining, keys = {}, {}
         for seq, p in enumerate(snap.permissions):
             entity = defining.get(p['entity'])
             if entity is None:
                 entity = defining[p['entity']] = defining_entity(snap, p['entity'])
             q = dict(p, entity=entity, reported_on=p['entity'], seq=seq)
-            key = (principal_key(q['principal']), bool(q['group']))
+            principal = keys.get(q['principal'])
+            if principal is None:
+                principal = keys[q['principal']] = principal_key(q['principal'])
+            key = (principal, bool(q['group']))
             self.by_entity.setdefault(q['entity'], []).append(q)
             self.by_principal.setdefault(key, []).append(q)
             self.by_entity_account.setdefault((q['entity'],) + key, []).append(q)
         self._privileges = {r['id']: frozenset(r.get('privileges') or ()) for r in snap.roles}
+        self._chains = {}  # moid -> chains(moid): the snapshot does not change while it is audited
 
     # -- roles ---------------------------------------------------------------------------
     def role_privileges(self, role_id):
@@ -127,14 +131,19 @@ class PermissionModel:
         Rule 6: a complex child's own level is its parent.  Rule 4: a VM has two chains, the
         folder chain (``parent``) and the compute chain (``resourcePool`` upwards).
         """
+        known = self._chains.get(moid)
+        if known is not None:
+            return known
         own = defining_entity(self.snap, moid)
         if own not in self.snap.objects:
-            return own, []
-        chains = [self.snap.ancestors(own)]
-        if self.snap.objects[own]['type'] == 'VirtualMachine':
-            compute = compute_chain(self.snap, own)
-            if compute:
-                chains.append(compute)
+            chains = []
+        else:
+            chains = [self.snap.ancestors(own)]
+            if self.snap.objects[own]['type'] == 'VirtualMachine':
+                compute = compute_chain(self.snap, own)
+                if compute:
+                    chains.append(compute)
+        self._chains[moid] = (own, chains)
         return own, chains
 
     def ancestors_all(self, moid):
@@ -264,6 +273,8 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
         visible.append(dict(path=snap.label(vm), moid=vm, owner=owner,
                             roles=sorted({model.role_name(q['role_id']) for q, _how in eff.sources if model.role_privileges(q['role_id'])}),
                             privileges_count=len(eff.privileges)))
+        if owner == name:
+            continue
         via = '; '.join(model.describe(p, how) for p, how in eff.sources if model.role_privileges(p['role_id']))
         if owner is None:
             unassigned.append(snap.label(vm))
@@ -347,10 +358,10 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
     )
 
 
-def audit(snap, tenants, plan_result):
+def audit(snap, tenants, plan_result, listed=None):
     """Audit every tenant of ``plan_result`` (from ``tenant_plan.build_plans``) on ``snap``.
 
-    Returns ``{tenants: {name: entry}, leaks: [...], clean, counts, summary}``.
+    Returns ``{tenants: {name: entry}, leaks: [...], clean, counts, summary}``. ``listed``: see :func:`summary_lines`.
     """
     model = PermissionModel(snap)
     owners = plan_result['owners']
@@ -379,17 +390,33 @@ def audit(snap, tenants, plan_result):
     report['clean'] = not report['leaks']
     report['vms_total'] = len(vm_ancestors)
     report['unassigned_vms_total'] = len([v for v in vm_ancestors if v not in owners])
-    report['summary'] = summary_lines(report, tenants)
+    report['summary'] = summary_lines(report, tenants, listed)
     return report
 
 
-def summary_lines(report, tenants):
+def has_findings(entry):
+    """True when an audited tenant's entry reports anything wrong: a leak, a VM it should not see, an own VM it cannot
+    see, a missing role."""
+    return bool(entry['leaks'] or entry['foreign_vms'] or entry['unassigned_vms'] or entry['own_vms_not_visible']
+                or entry['missing_roles'])
+
+
+def summary_lines(report, tenants, listed=None):
+    """One line per audited tenant, then the verdict. With ``listed`` (tenant names), the other tenants get a line only
+    when something is wrong with them, and one line counts the rest: a one-tenant run on a vCenter of a thousand
+    tenants says what it did and what is wrong, not what a thousand tenants see."""
     lines = []
+    quiet = 0
     for t in tenants:
         e = report['tenants'][t['name']]
+        if listed is not None and t['name'] not in listed and not has_findings(e):
+            quiet += 1
+            continue
         lines.append('%s: %d VMs visible (%d own of %d, %d foreign, %d unassigned), %d leak%s'
                      % (t['name'], len(e['visible_vms']), len(e['own_vms_visible']), e['vms'], len(e['foreign_vms']),
                         len(e['unassigned_vms']), len(e['leaks']), '' if len(e['leaks']) == 1 else 's'))
+    if quiet:
+        lines.append('%d other tenant%s of this vCenter audited: no leak' % (quiet, '' if quiet == 1 else 's'))
     if report['clean']:
         lines.append('clean: no tenant access account sees another tenant\'s or an unassigned VM, and every plan is in place')
     else:

@@ -21,12 +21,13 @@ import functools
 import itertools
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.audit_report import drift
-from ansible_collections.tenantdr.asr.plugins.module_utils.isolation import audit
+from ansible_collections.tenantdr.asr.plugins.module_utils.isolation import audit, has_findings
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import (
     PlanError, plan_changes, principal_key, summarize, write_batches)
 from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import (
     SYSTEM_PRIVILEGES, ProfileError, check_privileges, compatibility, plan_role, profile_privileges)
-from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import READ_ONLY, build_plans
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import READ_ONLY, build_plans, validate_tenants
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import read_plan_snapshot
 
 #: Placeholder role ids of DR roles that check mode would create (negative, below every vCenter system role id).
 PENDING_ROLE_ID = -1000
@@ -311,13 +312,15 @@ def offboarded_leftovers(snap, absent):
 
 
 def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge', privilege_mode='replace',
-                     delete_unused_roles=True, fail_on_leak=False, validate_principals=True, check_mode=False, label=''):
+                     delete_unused_roles=True, fail_on_leak=False, validate_principals=True, check_mode=False, label='',
+                     listed=None):
     """The vCenter side of DR tenants on one vCenter, from one snapshot (``snap``, permissions included).
 
     ``present`` are onboarded (or kept onboarded), ``absent`` offboarded, ``context`` are the other tenants of the
     vCenter (checked for conflicts and audited, never written). ``mode='audit'`` writes nothing and only reports.
     Every problem in the definitions is raised (TenantPlanError) before the first write.
     Returns plain data: roles, plans, permissions, offboarding, audit, leftovers, blocking, summary lines.
+    ``listed`` (tenant names, or None for all): the tenants whose audit the summary lines show even when clean.
     """
     present, absent, context = list(present), list(absent), list(context)
     remaining = present + context
@@ -343,7 +346,8 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
         # before the run's first write (offboarding, the DR role, permissions): every new access account must exist
         check_principals_exist(vc, snap, [dict(action='add', principal=t['access_account'], group=False) for t in present])
     if absent:
-        result['offboarding'] = offboard(vc, snap, absent, remaining, plan_result, delete_unused_roles, check_mode, label)
+        result['offboarding'] = offboard(vc, snap, absent, remaining, plan_result, delete_unused_roles, check_mode, label,
+                                         listed)
         result['writes'] += result['offboarding']['writes']
         lines.extend(result['offboarding']['lines'])
     if present:
@@ -364,8 +368,11 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
             lines.append('DR role %s: %s' % (role_name, text))
         plans = [p for p in plan_result['plans'] if p['tenant'] in set(names)]
         result['plans'] = plans
-        lines.insert(len(lines) - len(result['roles']), 'vCenter %s: onboard %s%s' % (
-            label, ', '.join(names), ' (also checked: %s)' % ', '.join(t['name'] for t in context) if context else ''))
+        checked = ''
+        if context:
+            checked = (' (also checked: %s)' % ', '.join(t['name'] for t in context) if listed is None
+                       else ' (also checked: the %d other tenant%s of this vCenter)' % (len(context), '' if len(context) == 1 else 's'))
+        lines.insert(len(lines) - len(result['roles']), 'vCenter %s: onboard %s%s' % (label, ', '.join(names), checked))
         for p in plans:
             lines.append('plan %s: %d tenant VM(s), %d management server(s), %d object(s), role %s%s'
                          % (p['tenant'], len(p['vms']), len(p['management_servers']), len(p['objects']), p['role'],
@@ -386,7 +393,7 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
         else:
             apply_in_memory(snap, changes)  # check mode: audit what the run would leave
     if remaining:
-        report = audit(snap, remaining, plan_result)
+        report = audit(snap, remaining, plan_result, listed)
         result['audit'] = report
         if present:
             result['blocking'] = blocking_leaks(report, set(names))
@@ -404,12 +411,12 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
     return result
 
 
-def offboard(vc, snap, absent, remaining, plan_result, delete_unused_roles, check_mode, label=''):
+def offboard(vc, snap, absent, remaining, plan_result, delete_unused_roles, check_mode, label='', listed=None):
     """Remove the absent tenants' access accounts everywhere, delete DR roles nothing uses any more, and compare the
     remaining tenants' audit before and after."""
     would = 'would ' if check_mode else ''
     lines = ['vCenter %s: offboard %s' % (label, ', '.join(t['name'] for t in absent))]
-    before = audit(snap, remaining, plan_result) if remaining else None
+    before = audit(snap, remaining, plan_result, listed) if remaining else None
     if before:
         lines.extend('audit before: %s' % line for line in before['summary'])
     else:
@@ -447,7 +454,7 @@ def offboard(vc, snap, absent, remaining, plan_result, delete_unused_roles, chec
                                  % (name, 'would be deleted' if check_mode else 'deleted'))
     after, touched = None, []
     if remaining:
-        after = audit(snap, remaining, plan_result)
+        after = audit(snap, remaining, plan_result, listed)
         touched = touched_tenants(before, after, [t['name'] for t in remaining])
         lines.extend('audit after: %s' % line for line in after['summary'])
     return dict(changes=changes, summary=dict(summarize(changes), writes=writes), roles_deleted=deleted, roles_kept=kept,
@@ -481,3 +488,117 @@ def audit_entry(label, report, leftovers, present, context, absent):
                                             else 'its access account STILL HOLDS %d permission(s)' % len(leftovers[t['name']]))
                     for t in absent],
                 lines=lines, counts=report.get('counts', {}), leftovers=leftovers, leaks=leaks)
+
+
+# --------------------------------------------------------------------------------------------
+# The vcenter_tenants job (the module, and the playbooks' pipeline in its own process)
+# --------------------------------------------------------------------------------------------
+
+
+def vcenter_tenants_options():
+    """The options of ``tenantdr.asr.vcenter_tenants`` besides the vCenter connection (a new dict each call)."""
+    return dict(
+        tenants=dict(type='list', elements='dict', required=True),
+        only=dict(type='list', elements='str'),
+        offboard=dict(type='list', elements='str', default=[]),
+        mode=dict(type='str', default='converge', choices=['converge', 'audit']),
+        role_privilege_mode=dict(type='str', default='replace', choices=['replace', 'add']),
+        delete_unused_roles=dict(type='bool', default=True),
+        fail_on_leak=dict(type='bool', default=False),
+        validate_principals=dict(type='bool', default=True),
+        result_detail=dict(type='str', default='full', choices=['full', 'compact']),
+        inventory_snapshot=dict(type='path'),
+        inventory_snapshot_max_age=dict(type='int', default=300),
+    )
+
+
+def split_tenants(tenants, only, offboard):
+    """(present, absent, context) definitions; unknown names in only/offboard are one error."""
+    names = [t['name'] for t in tenants]
+    unknown = sorted((set(only or []) | set(offboard)) - set(names))
+    if unknown:
+        raise PlanError('only/offboard name tenants that are not in tenants: %s; tenants: %s'
+                        % (', '.join(unknown), ', '.join(names)))
+    both = sorted(set(only or []) & set(offboard))
+    if both:
+        raise PlanError('tenants %s are both in only and in offboard' % ', '.join(both))
+    wanted = set(names) - set(offboard) if only is None else set(only)
+    present = [t for t in tenants if t['name'] in wanted]
+    absent = [t for t in tenants if t['name'] in set(offboard)]
+    context = [t for t in tenants if t['name'] not in wanted and t['name'] not in set(offboard)]
+    return present, absent, context
+
+
+def compact_plan(plan):
+    """A plan without its object list (``object_count`` instead) and assignments."""
+    out = {k: v for k, v in plan.items() if k not in ('objects', 'assignments')}
+    out['object_count'] = len(plan.get('objects') or [])
+    return out
+
+
+def compact_audit(report, listed=None):
+    """An audit report whose tenant entries count the VMs each tenant sees instead of listing them. With ``listed``
+    (tenant names), the entries of other tenants are kept only when something is wrong with them; the rest are counted
+    in ``tenants_not_listed``."""
+    if not report or not report.get('tenants'):
+        return report
+    tenants, quiet = {}, 0
+    for name, entry in report['tenants'].items():
+        if listed is not None and name not in listed and not has_findings(entry):
+            quiet += 1
+            continue
+        e = {k: v for k, v in entry.items() if k not in ('visible_vms', 'own_vms_visible')}
+        e.update(visible_vm_count=len(entry.get('visible_vms') or []),
+                 own_vm_visible_count=len(entry.get('own_vms_visible') or []))
+        tenants[name] = e
+    out = dict(report, tenants=tenants)
+    if listed is not None:
+        out['tenants_not_listed'] = quiet
+    return out
+
+
+def compact_result(result, listed=None):
+    """``result_detail: compact`` (see the documentation): in place. ``listed``: the tenants of the run (see
+    :func:`compact_audit`); None lists every audited tenant."""
+    result['plans'] = [compact_plan(p) for p in result.get('plans') or []]
+    result['audit'] = compact_audit(result.get('audit'), listed)
+    off = result.get('offboarding')
+    if off:
+        result['offboarding'] = dict(off, audit_before=compact_audit(off.get('audit_before'), listed),
+                                     audit_after=compact_audit(off.get('audit_after'), listed))
+    return result
+
+
+def run_vcenter_tenants(vcm):
+    """The job of ``tenantdr.asr.vcenter_tenants`` on ``vcm`` (a ``vcenter_module.VCenterRun``: the module, or the
+    playbooks' pipeline running it in its own process): validate, read, converge or audit, report."""
+    p = vcm.params
+    tenants = validate_tenants(p['tenants'])  # before connecting: bad input never reaches vCenter
+    present, absent, context = split_tenants(tenants, p['only'], p['offboard'])
+    label = p['hostname'] if p['port'] == 443 else '%s:%s' % (p['hostname'], p['port'])
+    # compact: the other tenants of the vCenter are audited all the same; the result names them only when something is
+    # wrong with them
+    listed = {t['name'] for t in present + absent} if p['result_detail'] == 'compact' else None
+    with vcm.session() as vc:
+        snap = read_plan_snapshot(vc, tenants, inventory_file=p['inventory_snapshot'],
+                                  inventory_max_age=p['inventory_snapshot_max_age'])
+        try:
+            result = converge_vcenter(vc, snap, present, absent, context, mode=p['mode'],
+                                      privilege_mode=p['role_privilege_mode'], delete_unused_roles=p['delete_unused_roles'],
+                                      fail_on_leak=p['fail_on_leak'], validate_principals=p['validate_principals'],
+                                      check_mode=vcm.check_mode, label=label, listed=listed)
+        except ApplyError as exc:
+            vcm.fail(str(exc))
+    result['inventory_read'] = vc.inventory_source
+    if p['result_detail'] == 'compact':
+        compact_result(result, listed)
+    for warning in result.pop('warnings'):
+        vcm.warn(warning)
+    touched = result['offboarding'].get('touched') if result['offboarding'] else []
+    if touched:
+        vcm.fail('Offboarding changed what other tenants of %s see or their audit result: %s. Compare audit_before and '
+                 'audit_after.' % (label, ', '.join(touched)), **result)
+    reason = result.pop('failed_reason', None)
+    if reason:
+        vcm.fail(reason, **result)
+    return result

@@ -590,7 +590,7 @@ def _cross_tenant_conflicts(snap, tenants, selections, mgmt):
             if vm in mgmt[t['name']]:
                 continue
             selected_by.setdefault(vm, []).append((t['name'], reasons))
-    for vm in sorted(selected_by, key=path):
+    for vm in sorted((v for v, who in selected_by.items() if len(who) > 1), key=path):
         who = selected_by[vm]
         if len(who) > 1:
             text = ' and '.join('%s (%s)' % (n, '; '.join(r)) for n, r in who)
@@ -609,7 +609,7 @@ def _cross_tenant_conflicts(snap, tenants, selections, mgmt):
                                       'own configuration server (seed 000: "each customer has a separate management server")'
                                       % (path(vm), ' and '.join(names))))
     # a tenant VM that is another tenant's management server
-    for vm in sorted(selected_by, key=path):
+    for vm in sorted((v for v in selected_by if v in served), key=path):
         for owner in served.get(vm, []):
             for name, reasons in selected_by[vm]:
                 if name != owner:

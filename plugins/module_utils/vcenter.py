@@ -208,24 +208,35 @@ class Snapshot:
         self.permissions = permissions
         self.about = about or {}
         self.by_path = {o['path'].lower(): moid for moid, o in objects.items()}
-        self._roles_by_id = {r['id']: r for r in roles}
 
     # -- roles ---------------------------------------------------------------------------
+    @property
+    def roles(self):
+        return self._roles
+
+    @roles.setter
+    def roles(self, roles):
+        self._roles = roles
+        self._roles_by_id = {r['id']: r for r in roles}
+        self._roles_by_name = None  # find_role's index, built on first use
+
     def set_roles(self, roles):
         """Replace the roles (after this run created, changed or deleted one)."""
         self.roles = roles
-        self._roles_by_id = {r['id']: r for r in roles}
 
     def role_by_id(self, role_id):
         return self._roles_by_id.get(role_id)
 
     def find_role(self, name):
         """Find a role by name or UI label, case-insensitively (``ReadOnly`` == ``Read-only``)."""
-        wanted = str(name).strip().lower()
-        for role in self.roles:
-            if role['name'].lower() == wanted or (role.get('label') or '').lower() == wanted:
-                return role
-        return None
+        if self._roles_by_name is None:
+            index = {}
+            for role in self.roles:  # the first role whose name or label matches, as a scan of the list would find
+                for key in (role['name'].lower(), (role.get('label') or '').lower()):
+                    if key:
+                        index.setdefault(key, role)
+            self._roles_by_name = index
+        return self._roles_by_name.get(str(name).strip().lower())
 
     # -- objects -------------------------------------------------------------------------
     def ancestors(self, moid):
@@ -700,7 +711,7 @@ def save_inventory(snap, path, now=None):
     tmp = '%s.%d.tmp' % (path, os.getpid())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as f:
-        json.dump(data, f, separators=(',', ':'))
+        f.write(json.dumps(data, separators=(',', ':')))  # dumps: C encoder (json.dump streams through the Python one)
     os.replace(tmp, path)
     return path
 

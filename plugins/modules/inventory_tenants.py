@@ -81,7 +81,13 @@ options:
     description: Override of the topologies' C(delete_unused_role).
     type: bool
 notes:
-  - Implemented as an action plugin; the vCenter work is done by M(tenantdr.asr.vcenter_tenants).
+  - Implemented as an action plugin. The vCenter work is M(tenantdr.asr.vcenter_tenants)'s own code, run in the action's
+    process on the controller (same options, validation, E(VMWARE_*) fallbacks and result) instead of as a module
+    started for it, so the task's C(environment) keyword does not reach it; the vCenter connection comes from the
+    inventory, C(tenantdr_vcenter_credentials) and the controller's environment.
+  - After the preflight of the same run (C(playbooks/preflight.yml)), the inventory it read and the records of the
+    tenants outside the run it made are used instead of reading them again (see M(tenantdr.asr.tenant_preflight),
+    RV(tenantdr.asr.tenant_preflight#module:inventory_snapshots) and RV(tenantdr.asr.tenant_preflight#module:context_records)).
 seealso:
   - module: tenantdr.asr.vcenter_tenants
 """

@@ -170,6 +170,22 @@ seconds:
   description: Wall time of the checks.
   returned: always
   type: float
+inventory_snapshots:
+  description:
+    - vCenter (C(host:port)) -> file holding the inventory the preflight read from it (objects, roles, privileges; no
+      permissions and no secrets), JSON, mode 0600, in this run's local temporary directory, which Ansible removes when
+      the run ends. M(tenantdr.asr.inventory_tenants) hands it to M(tenantdr.asr.vcenter_tenants) so that the run reads
+      each vCenter's inventory once.
+  returned: always
+  type: dict
+context_records:
+  description:
+    - File holding the tenant records of the tenant hosts outside the run (the other tenants of their vCenters), made
+      from their variables by the same code as M(tenantdr.asr.inventory_tenants) and without their vCenter
+      connection (JSON, mode 0600, in the same directory); the converge of the run reads only the run's hosts'
+      variables. V(null) when the vCenter checks are off or every tenant host is in the run.
+  returned: always
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

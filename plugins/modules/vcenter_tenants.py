@@ -97,9 +97,12 @@ options:
       - V(compact) keeps, per plan, the tenant, its access account, role, VMs and management servers plus
         C(object_count), and per audited tenant the counts of VMs it sees (C(visible_vm_count), C(own_vm_visible_count))
         instead of the lists; everything that is wrong (foreign, unassigned or missing VMs, leaks) and every change
-        (RV(permissions)) stay whole. On a vCenter of a thousand tenants the result is then a few hundred kB instead of
-        several MB - what an AWX job keeps as job events. M(tenantdr.asr.inventory_tenants) asks for V(compact) unless
-        the variable C(tenantdr_vcenter_result_detail) says V(full).
+        (RV(permissions)) stay whole. The tenants of O(tenants) that are neither onboarded nor offboarded by this run
+        (the context) are audited all the same, but listed in RV(audit) and the summary lines only when something is
+        wrong with them; C(tenants_not_listed) and one summary line count the others. On a vCenter of a thousand tenants
+        the result of a run is then a few hundred kB at most, and a few kB for a one-tenant run, instead of several MB -
+        what an AWX job keeps as job events. M(tenantdr.asr.inventory_tenants) asks for V(compact) unless the variable
+        C(tenantdr_vcenter_result_detail) says V(full).
     type: str
     choices: [full, compact]
     default: full
@@ -215,105 +218,12 @@ retries:
   elements: dict
 """
 
-from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import PlanError
-from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import ApplyError, converge_vcenter
-from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import validate_tenants
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import read_plan_snapshot
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import run_vcenter_tenants, vcenter_tenants_options
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterModule
 
 
-def split_tenants(tenants, only, offboard):
-    """(present, absent, context) definitions; unknown names in only/offboard are one error."""
-    names = [t['name'] for t in tenants]
-    unknown = sorted((set(only or []) | set(offboard)) - set(names))
-    if unknown:
-        raise PlanError('only/offboard name tenants that are not in tenants: %s; tenants: %s'
-                        % (', '.join(unknown), ', '.join(names)))
-    both = sorted(set(only or []) & set(offboard))
-    if both:
-        raise PlanError('tenants %s are both in only and in offboard' % ', '.join(both))
-    wanted = set(names) - set(offboard) if only is None else set(only)
-    present = [t for t in tenants if t['name'] in wanted]
-    absent = [t for t in tenants if t['name'] in set(offboard)]
-    context = [t for t in tenants if t['name'] not in wanted and t['name'] not in set(offboard)]
-    return present, absent, context
-
-
-def compact_plan(plan):
-    """A plan without its object list (``object_count`` instead) and assignments."""
-    out = {k: v for k, v in plan.items() if k not in ('objects', 'assignments')}
-    out['object_count'] = len(plan.get('objects') or [])
-    return out
-
-
-def compact_audit(report):
-    """An audit report whose tenant entries count the VMs each tenant sees instead of listing them."""
-    if not report or not report.get('tenants'):
-        return report
-    tenants = {}
-    for name, entry in report['tenants'].items():
-        e = {k: v for k, v in entry.items() if k not in ('visible_vms', 'own_vms_visible')}
-        e.update(visible_vm_count=len(entry.get('visible_vms') or []),
-                 own_vm_visible_count=len(entry.get('own_vms_visible') or []))
-        tenants[name] = e
-    return dict(report, tenants=tenants)
-
-
-def compact_result(result):
-    """``result_detail: compact`` (see the documentation): in place."""
-    result['plans'] = [compact_plan(p) for p in result.get('plans') or []]
-    result['audit'] = compact_audit(result.get('audit'))
-    off = result.get('offboarding')
-    if off:
-        result['offboarding'] = dict(off, audit_before=compact_audit(off.get('audit_before')),
-                                     audit_after=compact_audit(off.get('audit_after')))
-    return result
-
-
-def work(vcm):
-    p, module = vcm.params, vcm.module
-    tenants = validate_tenants(p['tenants'])  # before connecting: bad input never reaches vCenter
-    present, absent, context = split_tenants(tenants, p['only'], p['offboard'])
-    label = p['hostname'] if p['port'] == 443 else '%s:%s' % (p['hostname'], p['port'])
-    with vcm.session() as vc:
-        snap = read_plan_snapshot(vc, tenants, inventory_file=p['inventory_snapshot'],
-                                  inventory_max_age=p['inventory_snapshot_max_age'])
-        try:
-            result = converge_vcenter(vc, snap, present, absent, context, mode=p['mode'],
-                                      privilege_mode=p['role_privilege_mode'], delete_unused_roles=p['delete_unused_roles'],
-                                      fail_on_leak=p['fail_on_leak'], validate_principals=p['validate_principals'],
-                                      check_mode=module.check_mode, label=label)
-        except ApplyError as exc:
-            vcm.fail(str(exc))
-    result['inventory_read'] = vc.inventory_source
-    if p['result_detail'] == 'compact':
-        compact_result(result)
-    for warning in result.pop('warnings'):
-        module.warn(warning)
-    touched = result['offboarding'].get('touched') if result['offboarding'] else []
-    if touched:
-        vcm.fail('Offboarding changed what other tenants of %s see or their audit result: %s. Compare audit_before and '
-                 'audit_after.' % (label, ', '.join(touched)), **result)
-    reason = result.pop('failed_reason', None)
-    if reason:
-        vcm.fail(reason, **result)
-    return result
-
-
 def main():
-    VCenterModule(argument_spec=dict(
-        tenants=dict(type='list', elements='dict', required=True),
-        only=dict(type='list', elements='str'),
-        offboard=dict(type='list', elements='str', default=[]),
-        mode=dict(type='str', default='converge', choices=['converge', 'audit']),
-        role_privilege_mode=dict(type='str', default='replace', choices=['replace', 'add']),
-        delete_unused_roles=dict(type='bool', default=True),
-        fail_on_leak=dict(type='bool', default=False),
-        validate_principals=dict(type='bool', default=True),
-        result_detail=dict(type='str', default='full', choices=['full', 'compact']),
-        inventory_snapshot=dict(type='path'),
-        inventory_snapshot_max_age=dict(type='int', default=300),
-    )).run(work)
+    VCenterModule(argument_spec=vcenter_tenants_options()).run(run_vcenter_tenants)
 
 
 if __name__ == '__main__':

@@ -11,9 +11,18 @@ templates only the values that contain a template (with the host's own variables
 value is returned as it is, which is what templating it would return."""
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 
+from ansible.errors import AnsibleError
 from ansible.template import Templar
+
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import INVENTORY_KEYS, tenant_record
+
+#: The variables of a tenant host that make its tenant record (tenant_model.tenant_record).
+TENANT_VARIABLES = ('tenant_state', 'tenant_topology', 'tenant_vcenter') + tuple(
+    'tenant_' + k for k in INVENTORY_KEYS if k != 'topology')
 
 
 def _has_template(templar, value):
@@ -61,11 +70,14 @@ class InventoryVariables(Mapping):
         self._hostvars = task_vars['hostvars']
         self._loader = action._loader  # pylint: disable=protected-access
         self._templar = action._templar  # pylint: disable=protected-access
+        self._read = {}
 
     def __getitem__(self, host):
-        if host not in self._hostvars:
-            raise KeyError(host)
-        return HostVariables(self._hostvars, host, self._loader, self._templar)
+        if host not in self._read:
+            if host not in self._hostvars:
+                raise KeyError(host)
+            self._read[host] = HostVariables(self._hostvars, host, self._loader, self._templar)
+        return self._read[host]
 
     def __contains__(self, host):
         return host in self._hostvars
@@ -75,3 +87,62 @@ class InventoryVariables(Mapping):
 
     def __len__(self):
         return len(self._hostvars)
+
+
+def tenant_variables(hostvars, host):
+    """The tenant_* variables of ``host`` (templated) that make its tenant record, as a plain dict."""
+    hv = hostvars[host]
+    return {name: hv[name] for name in TENANT_VARIABLES if name in hv}
+
+
+def credentials_map(value):
+    """``tenantdr_vcenter_credentials`` (a mapping, or its YAML text) -> {vCenter host name: {username, password}}."""
+    if not value:
+        return {}
+    if isinstance(value, str):
+        import yaml  # pylint: disable=import-outside-toplevel
+        value = yaml.safe_load(value) or {}
+    if not isinstance(value, dict):
+        raise AnsibleError('tenantdr_vcenter_credentials must map a vCenter host name to {username, password}')
+    return value
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The other tenants of a run, handed from the preflight to the converge
+# ------------------------------------------------------------------------------------------------------------------
+CONTEXT_FORMAT = 'tenantdr.asr/context-tenants/1'
+
+
+def context_records(hostvars, hosts, credentials):
+    """{host: tenant record} of the tenant hosts outside a run (the converge's context: checked and audited, never
+    written), without their vCenter connection; hosts whose record has errors are left out (the converge reads those
+    again and reports them the way it always does)."""
+    out = {}
+    for host in hosts:
+        record, errors = tenant_record(host, tenant_variables(hostvars, host), credentials)
+        if record is not None and not errors:
+            record.pop('connection', None)
+            out[host] = record
+    return out
+
+
+def save_context_records(records, path):
+    """Write :func:`context_records` to ``path``: JSON, mode 0600, atomically. Returns ``path``."""
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write(json.dumps(dict(format=CONTEXT_FORMAT, records=records), separators=(',', ':')))
+    os.replace(tmp, path)
+    return path
+
+
+def load_context_records(path):
+    """The records :func:`save_context_records` wrote, or {} when the file cannot be used."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError, TypeError):
+        return {}
+    if not isinstance(data, dict) or data.get('format') != CONTEXT_FORMAT or not isinstance(data.get('records'), dict):
+        return {}
+    return data['records']

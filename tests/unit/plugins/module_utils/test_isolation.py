@@ -494,3 +494,25 @@ def test_compare_live():
     assert same['match'] is True and same['unexpected_vms'] == [] and same['missing_vms'] == []
     every = iso.compare_live(snap, entry, [vm['moid'] for vm in snap.vms()])
     assert every['match'] is False and '/DC1/vm/tenants/globex/globex-vm01' in every['unexpected_vms']
+
+
+def test_summary_lists_only_the_run_tenants_and_the_others_with_findings():
+    """A one-tenant run on a vCenter of many tenants (result_detail compact): the run's tenant gets its line, another
+    tenant gets one only when something is wrong with it, and one line counts the clean rest."""
+    tenants = tp.validate_tenants([_acme(), _globex()])
+    snap = shared_snapshot()
+    snap.permissions = applied(tenants) + list(snap.permissions)
+    report = iso.audit(snap, tenants, tp.build_plans(snap, tenants), listed={'acme'})
+    assert report['summary'] == ['acme: 3 VMs visible (3 own of 3, 0 foreign, 0 unassigned), 0 leaks',
+                                 '1 other tenant of this vCenter audited: no leak',
+                                 "clean: no tenant access account sees another tenant's or an unassigned VM, and every "
+                                 "plan is in place"]
+    assert set(report['tenants']) == {'acme', 'globex'}  # audited all the same
+
+    snap = shared_snapshot()
+    snap.permissions = applied(tenants) + list(snap.permissions) + [perm('vm-a1', principal='VSPHERE.LOCAL\\globex-dr',
+                                                                        role_id=READ_ONLY)]
+    report = iso.audit(snap, tenants, tp.build_plans(snap, tenants), listed={'acme'})
+    assert report['summary'][:2] == ['acme: 3 VMs visible (3 own of 3, 0 foreign, 0 unassigned), 0 leaks',
+                                     'globex: 4 VMs visible (3 own of 3, 1 foreign, 0 unassigned), 2 leaks']
+    assert not any('other tenant' in line for line in report['summary'])

@@ -449,3 +449,21 @@ def test_every_conflict_is_listed_in_one_error():
     kinds = sorted({c['conflict'] for c in err.conflicts})
     assert kinds == ['empty_selector', 'shared_access_account', 'shared_management_server', 'vm_overlap']
     assert str(err).startswith('refused before any change; %d problem(s)' % len(err.conflicts))
+
+
+def test_find_role_by_name_or_label_any_case_first_match_and_after_a_change():
+    """Snapshot.find_role: name or UI label, case-insensitively; the first role of vCenter's list wins; a new role list
+    (assigned or set_roles) is searched, not the old one."""
+    roles = [dict(id=-2, name='ReadOnly', label='Read-only', system=True, privileges=[]),
+             dict(id=1000, name='Azure_Site_Recovery', label='Azure_Site_Recovery', system=False, privileges=[]),
+             dict(id=1001, name='read-only', label='copy', system=False, privileges=[])]
+    snap = Snapshot({}, 'group-d1', roles, [], [])
+    assert snap.find_role('read-only')['id'] == -2
+    assert snap.find_role(' READONLY ')['id'] == -2
+    assert snap.find_role('COPY')['id'] == 1001
+    assert snap.find_role('azure_site_recovery')['id'] == 1000
+    assert snap.find_role('nope') is None and snap.find_role('') is None
+    snap.roles = roles[1:]
+    assert snap.find_role('read-only')['id'] == 1001
+    snap.set_roles([dict(id=7, name='Other', label='', system=False, privileges=[])])
+    assert snap.find_role('azure_site_recovery') is None and snap.find_role('other')['id'] == 7 and snap.role_by_id(7)

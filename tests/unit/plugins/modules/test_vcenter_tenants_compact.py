@@ -2,7 +2,7 @@
 lists, audited tenants with counts instead of the VMs they see; problems and changes whole. Inputs written by hand."""
 from __future__ import annotations
 
-from ansible_collections.tenantdr.asr.plugins.modules.vcenter_tenants import compact_result
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import compact_result
 
 PLAN = dict(tenant='acme', topology='shared_hsp', access_account='acme-dr@vsphere.local', failback=True,
             role='Azure_Site_Recovery', vms=['/DC1/vm/acme/a', '/DC1/vm/acme/b'], management_servers=['/DC1/vm/acme/cs'],
