@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import time
 
-from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import (
-    INVENTORY_KEYS, STATES, TOPOLOGIES, TOPOLOGY_SETTINGS, group_by_vcenter, tenant_record, topology_settings)
+    STATES, TOPOLOGIES, TOPOLOGY_SETTINGS, group_by_vcenter, tenant_record, topology_settings)
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import run_vcenter_tenants, vcenter_tenants_options
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import TenantPlanError, validate_tenants
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_module import VCenterTask
@@ -195,7 +194,7 @@ class ActionModule(ActionBase):
         # The module's own code, in this process (vcenter_module.VCenterTask): same options, same validation and
         # fallbacks, same result, without building and starting a module and parsing its output again.
         job = VCenterTask(vcenter_tenants_options(), module_args, check_mode=bool(self._play_context.check_mode),
-                         bulk=('tenants',))
+                          bulk=('tenants',))
         return job.run(run_vcenter_tenants)
 
 
