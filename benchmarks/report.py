@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PLOT_VENV = os.path.join(HERE, 'output', 'venv-plot')
-PHASE_ORDER = {'onboard': 0, 'rerun': 1, 'onboard_one': 2, 'audit': 3, 'offboard': 4}
+PHASE_ORDER = {'onboard': 0, 'rerun': 1, 'onboard_one': 2, 'offboard_one': 2.5, 'audit': 3, 'offboard': 4}
 
 
 def tool_label(r):
@@ -46,7 +47,11 @@ def ratio(a, b):
 
 def sort_key(r):
     return (r['delay_ms'], r.get('sweep', False), r['tenants'], r['vms'], 0 if is_ours(r) else 1,
-            0 if r.get('flavour') == 'playbooks' else 1, PHASE_ORDER.get(r['phase'], 9))
+            0 if r.get('flavour') == 'playbooks' else 1, PHASE_ORDER.get(r['phase'], 9), r.get('repeat', 1))
+
+
+def phase_label(r):
+    return r['phase'] if r.get('repeat', 1) == 1 else '%s #%d' % (r['phase'], r['repeat'])
 
 
 def main_table(rows):
@@ -58,7 +63,7 @@ def main_table(rows):
         bad = '' if (r['rc'] == 0 and not r.get('failed')) else ' **(failed, rc=%s)**' % r['rc']
         out.append('| %d | %d | %s | %s | %s | %s | %s%s | %s | %s | %s | %.0f | %.0f | %s | %s |' % (
             r['tenants'], r['vms'], fmt_int(r['inventory_objects']), fmt_int(r.get('planned_permissions')),
-            tool_label(r), r['phase'], fmt_s(r['wall_s']), bad, fmt_int(r['soap_calls']), fmt_int(r['writes']),
+            tool_label(r), phase_label(r), fmt_s(r['wall_s']), bad, fmt_int(r['soap_calls']), fmt_int(r['writes']),
             fmt_int(r.get('vcenter_modules')), r['peak_rss_mb'], r['peak_tree_rss_mb'],
             '%.0f' % r['peak_tree_pss_mb'] if r.get('peak_tree_pss_mb') is not None else '-', fmt_s(r.get('cpu_s'))))
     return out
@@ -106,6 +111,15 @@ def targets(rows, comps):
                 flat = len({r['soap_calls'] - r['writes'] for r in rs}) == 1
                 out.append('- re-run reads against objects per tenant (T=%d, %s, %d ms): %s -> %s' % (
                     T, fl, d, ', '.join(reads), 'constant (met)' if flat else '**grow**'))
+    repeated = {}
+    for r in rows:
+        if is_ours(r) and not r.get('sweep') and r['phase'] in ('rerun', 'onboard_one'):
+            repeated.setdefault((r['tenants'], r['phase'], r.get('flavour'), r['delay_ms']), []).append(r)
+    for (T, phase, fl, d), rs in sorted(repeated.items()):
+        if len(rs) > 1:
+            walls = [r['wall_s'] for r in sorted(rs, key=lambda x: x.get('repeat', 1))]
+            out.append('- T=%d %s (%s, %d ms), %d runs: %s s; median %s s' % (
+                T, phase, fl, d, len(walls), ', '.join(fmt_s(w) for w in walls), fmt_s(statistics.median(walls))))
     for r in rows:
         if is_ours(r) and r['tenants'] >= 1000 and not r.get('sweep'):
             out.append('- T=%d %s (%s, %d ms): %s in %s s%s' % (
@@ -132,7 +146,7 @@ def task_breakdown(rows):
             continue
         for t in r['tasks']:
             if t.get('seconds') and t['seconds'] >= 0.02 * r['wall_s']:
-                cells = (r.get('flavour'), r['delay_ms'], r['phase'], t['name'].split(' : ')[-1][:90], t.get('action', ''),
+                cells = (r.get('flavour'), r['delay_ms'], phase_label(r), t['name'].split(' : ')[-1][:90], t.get('action', ''),
                          fmt_int(t['invocations']), fmt_s(t['seconds']))
                 out.append('| %s | %d | %s | %s | %s | %s | %s |' % cells)
     out.append('')

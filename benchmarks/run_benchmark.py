@@ -415,12 +415,15 @@ def write_tenant_inventory(rundir, sim, tenants):
     return path
 
 
-def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant=None):
+def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant=None, repeat=1):
     """(phase, ansible-playbook arguments, extra environment) of this collection's run.
 
     With ``new_tenant`` (playbooks flavour) the inventory holds one more tenant: onboard and rerun leave it out
     (``-l 'tenants:!<new>'``), then phase ``onboard_one`` onboards only it (``-l <new>``) into the vCenter that holds
-    the T others - the weekly "one new customer" run - before the audit and offboard of all T+1."""
+    the T others - the weekly "one new customer" run - before the audit and offboard of all T+1.
+
+    ``repeat`` > 1 (playbooks flavour, for a shared machine whose load varies): the re-run is run ``repeat`` times, and
+    the new tenant is offboarded alone (phase ``offboard_one``) and onboarded again, ``repeat`` onboardings in all."""
     if flavour == 'modules':
         ev = ['-e', '@' + vars_file]
         phases = [('onboard', [os.path.join(PLAYBOOKS, 'ours_onboard.yml')] + ev),
@@ -435,10 +438,13 @@ def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_t
     common = ['-i', inv, '-e', 'tenantdr_azure_enabled=false']
     pb = os.path.join(REPO, 'playbooks')
     limit = ['-l', 'tenants:!%s' % new_tenant] if new_tenant else []
-    phases = [('onboard', [os.path.join(pb, 'onboard_tenant.yml')] + common + limit, env),
-              ('rerun', [os.path.join(pb, 'onboard_tenant.yml')] + common + limit, env)]
+    phases = [('onboard', [os.path.join(pb, 'onboard_tenant.yml')] + common + limit, env)]
+    phases += [('rerun', [os.path.join(pb, 'onboard_tenant.yml')] + common + limit, env)] * max(1, repeat)
     if new_tenant:
-        phases.append(('onboard_one', [os.path.join(pb, 'onboard_tenant.yml')] + common + ['-l', new_tenant], env))
+        one = ('onboard_one', [os.path.join(pb, 'onboard_tenant.yml')] + common + ['-l', new_tenant], env)
+        phases.append(one)
+        for _again in range(max(1, repeat) - 1):
+            phases += [('offboard_one', [os.path.join(pb, 'offboard_tenant.yml')] + common + ['-l', new_tenant], env), one]
     return phases + [('audit', [os.path.join(pb, 'audit_tenants.yml')] + common, env),
                      ('offboard', [os.path.join(pb, 'offboard_tenant.yml')] + common, env)]
 
@@ -461,9 +467,12 @@ def bench_ours(args, T, V, delay, spec, rundir, flavour, audit_available):
         log('T=%d V=%d delay=%dms tenantdr.asr (%s): simulator up in %.1f s' % (T, V, delay, flavour, sim.startup_seconds))
         vars_file = write_vars(rundir, sim, tenants)
         plan, _plan_usage = run_plan(sim, rundir, args.forks, vars_file)
-        for phase, pb_args, env in ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant):
-            row = run_phase(sim, rundir, 'ours-%s-%s' % (flavour, phase), pb_args, args.forks, env)
-            row.update(phase=phase)
+        seen = {}
+        for phase, pb_args, env in ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant,
+                                               args.repeat):
+            seen[phase] = seen.get(phase, 0) + 1
+            row = run_phase(sim, rundir, 'ours-%s-%s-%d' % (flavour, phase, seen[phase]), pb_args, args.forks, env)
+            row.update(phase=phase, repeat=seen[phase])
             rows.append(row)
             if phase == 'onboard':
                 perms = tenant_permissions(read_permissions(sim))
@@ -533,6 +542,10 @@ def main(argv=None):
     ap.add_argument('--one-new-tenant', action='store_true',
                     help='playbooks flavour: the simulator and inventory hold T+1 tenants; onboard/rerun cover T of them, '
                          'then phase onboard_one onboards the last one alone (-l) into the vCenter holding the T others')
+    ap.add_argument('--repeat', type=int, default=1,
+                    help='playbooks flavour: run the re-run this many times and (with --one-new-tenant) onboard the new '
+                         'tenant this many times, offboarding it alone in between; the report gives each run and the '
+                         'median (wall times on a shared machine vary with its load)')
     ap.add_argument('--output', default=DOCS, help='where results.json, README.md and scaling.png go')
     ap.add_argument('--merge', action='store_true',
                     help='keep rows of an existing results.json that this run does not measure again')
@@ -611,7 +624,7 @@ def main(argv=None):
 
 
 def row_key(r):
-    return (r['tenants'], r['vms'], r['delay_ms'], r['tool'].split()[0], r.get('flavour'), r['phase'])
+    return (r['tenants'], r['vms'], r['delay_ms'], r['tool'].split()[0], r.get('flavour'), r['phase'], r.get('repeat', 1))
 
 
 def merge_results(old, new):
