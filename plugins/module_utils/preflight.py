@@ -562,8 +562,12 @@ def check_vcenter(connect, group, plan=False, valid_hosts=None):
     ``connect(connection) -> context manager`` yielding a ``vcenter.VCenterConnection``-like object (``read_snapshot``,
     ``read_permissions``, ``principal_exists``). Returns ``(problems, warnings, snapshot)``.
     """
+    # the VMs' custom attribute values only when a tenant of this vCenter selects by them
+    needs_attributes = any(isinstance(r['definition'].get('vm_selectors'), dict)
+                           and r['definition']['vm_selectors'].get('custom_attributes')
+                           for r in list(group['run']) + list(group['context']))
     with connect(group['connection']) as vc:
-        snap = vc.read_snapshot(with_permissions=False)
+        snap = vc.read_snapshot(with_permissions=False, custom_attributes=needs_attributes)
         if plan:
             snap.permissions = vc.read_permissions()
         problems, warnings = vcenter_problems(snap, group, directory_lookup(vc))

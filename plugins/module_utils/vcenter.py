@@ -413,18 +413,23 @@ class VCenterConnection:
             self.si = None
 
     # -- bulk read -----------------------------------------------------------------------
-    def read_snapshot(self, with_permissions=True, inventory_file=None, inventory_max_age=INVENTORY_MAX_AGE) -> Snapshot:
+    def read_snapshot(self, with_permissions=True, inventory_file=None, inventory_max_age=INVENTORY_MAX_AGE,
+                      custom_attributes=True) -> Snapshot:
         """One property-collector pass over everything, then one RetrieveAllPermissions (each retried as a whole).
 
         ``inventory_file``: the inventory this run's preflight read from the same vCenter a moment ago
         (:func:`save_inventory`); used instead of the property-collector pass when it is younger than
         ``inventory_max_age`` seconds and from this vCenter (host, port and instance UUID), else read again.
-        ``self.inventory_source`` says which it was. Permissions are always read."""
+        ``self.inventory_source`` says which it was. Permissions are always read.
+
+        ``custom_attributes=False``: the VMs' custom attribute values are not read (no tenant selects by them; about an
+        eighth of the inventory answer); ``snap.about['custom_attributes_read']`` says so."""
         snap = None
         if inventory_file:
-            snap, self.inventory_source = load_inventory(inventory_file, self.identity(), inventory_max_age)
+            snap, self.inventory_source = load_inventory(inventory_file, self.identity(), inventory_max_age,
+                                                         custom_attributes=custom_attributes)
         if snap is None:
-            snap = self.retry(self._read_inventory, 'RetrievePropertiesEx (inventory)')
+            snap = self.retry(lambda: self._read_inventory(custom_attributes), 'RetrievePropertiesEx (inventory)')
             self.inventory_source = 'read from vCenter' + (' (%s)' % self.inventory_source if inventory_file else '')
         if with_permissions:
             snap.permissions = self.read_permissions()
@@ -465,7 +470,7 @@ class VCenterConnection:
             contents.extend(page)
         return contents
 
-    def _read_inventory(self) -> Snapshot:
+    def _read_inventory(self, custom_attributes=True) -> Snapshot:
         content = self.content
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ManagedEntity], True)
         try:
@@ -480,6 +485,8 @@ class VCenterConnection:
                 obj_specs.append(vmodl.query.PropertyCollector.ObjectSpec(obj=content.customFieldsManager, skip=False))
             prop_specs = [vmodl.query.PropertyCollector.PropertySpec(type=vim.ManagedEntity, pathSet=['name', 'parent'])]
             for tname, paths in TYPE_PROPERTIES.items():
+                if not custom_attributes:
+                    paths = [p for p in paths if p != 'customValue']
                 if paths:
                     prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=getattr(vim, tname), pathSet=paths))
             prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=vim.AuthorizationManager,
@@ -491,7 +498,9 @@ class VCenterConnection:
                 view.DestroyView()
             except Exception:  # pylint: disable=broad-except
                 pass  # the view dies with the session anyway
-        return self._snapshot_from(contents)
+        snap = self._snapshot_from(contents)
+        snap.about['custom_attributes_read'] = bool(custom_attributes)
+        return snap
 
     def read_roles(self) -> Snapshot:
         """Roles and privileges only (one RetrievePropertiesEx on the AuthorizationManager): a Snapshot with just the
@@ -716,9 +725,10 @@ def save_inventory(snap, path, now=None):
     return path
 
 
-def load_inventory(path, identity, max_age, now=None):
+def load_inventory(path, identity, max_age, now=None, custom_attributes=False):
     """``(Snapshot or None, why)``: the inventory :func:`save_inventory` wrote, when it is from the vCenter
-    ``identity`` (see :meth:`VCenterConnection.identity`) and at most ``max_age`` seconds old."""
+    ``identity`` (see :meth:`VCenterConnection.identity`), at most ``max_age`` seconds old and, with
+    ``custom_attributes``, holding the VMs' custom attribute values."""
     try:
         with open(path) as f:
             data = json.load(f)
@@ -731,6 +741,8 @@ def load_inventory(path, identity, max_age, now=None):
     if mine != identity:
         return None, 'the saved inventory is of vCenter %s (%s), not %s (%s)' % (
             mine['vcenter'], mine['instance_uuid'], identity['vcenter'], identity['instance_uuid'])
+    if custom_attributes and about.get('custom_attributes_read') is False:
+        return None, 'the saved inventory has no custom attribute values, which a tenant selects VMs by'
     age = (time.time() if now is None else now) - float(data.get('taken') or 0)
     if age < 0 or age > max_age:
         return None, 'the saved inventory is %.0f s old (at most %d s is used)' % (age, max_age)
@@ -741,12 +753,13 @@ def load_inventory(path, identity, max_age, now=None):
 def read_plan_snapshot(connection, tenants, with_permissions=True, inventory_file=None,
                        inventory_max_age=INVENTORY_MAX_AGE) -> Snapshot:
     """The one inventory read of every module that builds tenant plans (tenant_mapping, tenant_isolation_audit,
-    vcenter_tenants): the whole inventory, roles and privileges, custom attributes, and (``with_permissions``) every
-    permission. ``tenants`` are the validated tenant definitions the plans are for, so a read that only some
-    selectors need (vSphere tags) is added here, in one place."""
+    vcenter_tenants): the whole inventory, roles and privileges, the VMs' custom attribute values when a tenant selects by
+    them, and (``with_permissions``) every permission. ``tenants`` are the validated tenant definitions the plans are
+    for, so a read that only some selectors need (custom attributes, vSphere tags) is decided here, in one place."""
     # vcenter_tags imports this module: imported here, where it is needed.
     from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter_tags import attach_tags  # pylint: disable=import-outside-toplevel
+    needs_attributes = any((t.get('vm_selectors') or {}).get('custom_attributes') for t in tenants or [])
     snap = connection.read_snapshot(with_permissions=with_permissions, inventory_file=inventory_file,
-                                    inventory_max_age=inventory_max_age)
+                                    inventory_max_age=inventory_max_age, custom_attributes=needs_attributes)
     # vm_selectors.tags (issue 13): one bulk vAPI read of every tag's attached VMs, only when a tenant selects by tag.
     return attach_tags(snap, connection.params, tenants)

@@ -55,3 +55,19 @@ def test_fast_read_equals_pyvmomi_on_a_generated_inventory(vcsim_factory):
     assert sim.stats()['methods'] == fast_calls
     same(fast, slow)
     assert len(fast.objects) > 400
+
+
+def test_without_custom_attribute_values_the_inventory_is_the_same_but_those(vcsim):
+    """custom_attributes=False (no tenant selects by them): the same objects, paths, roles and privileges; every VM's
+    custom_attributes empty; the snapshot says they were not read. Both parsers."""
+    for fast_read in (True, False):
+        with VCenterConnection(vcsim.connection_args(fast_read=fast_read)) as vc:
+            full = vc.read_snapshot(with_permissions=False)
+            lean = vc.read_snapshot(with_permissions=False, custom_attributes=False)
+        assert full.about['custom_attributes_read'] is True and lean.about['custom_attributes_read'] is False
+        with_values = {m: o['custom_attributes'] for m, o in full.objects.items() if o['type'] == 'VirtualMachine'}
+        assert any(with_values.values())  # the sample inventory's VMs carry a "tenant" attribute
+        assert all(lean.objects[m]['custom_attributes'] == {} for m in with_values)
+        strip = {m: {k: v for k, v in o.items() if k != 'custom_attributes'} for m, o in full.objects.items()}
+        assert {m: {k: v for k, v in o.items() if k != 'custom_attributes'} for m, o in lean.objects.items()} == strip
+        assert lean.roles == full.roles and lean.privileges == full.privileges

@@ -118,3 +118,16 @@ def test_saved_inventory_round_trip_is_private_and_tied_to_its_vcenter(tmp_path)
     assert old is None and '301 s old' in why
     missing, why = load_inventory(str(tmp_path / 'nope.json'), me, max_age=300)
     assert missing is None and 'cannot be read' in why
+
+
+def test_a_saved_inventory_without_custom_attribute_values_is_not_used_when_a_tenant_selects_by_them(tmp_path):
+    """The preflight reads the VMs' custom attribute values only when a tenant of the vCenter selects by them; a
+    converge that needs them reads the inventory itself rather than select from values that were never read."""
+    snap = small_snapshot()
+    snap.about = dict(snap.about, vcenter='vc1.example.com:443', instance_uuid='u-1', custom_attributes_read=False)
+    path = save_inventory(snap, str(tmp_path / 'inv.json'), now=1000.0)
+    me = dict(vcenter='vc1.example.com:443', instance_uuid='u-1')
+    loaded, why = load_inventory(path, me, max_age=300, now=1010.0, custom_attributes=True)
+    assert loaded is None and 'custom attribute' in why
+    loaded, why = load_inventory(path, me, max_age=300, now=1010.0, custom_attributes=False)
+    assert loaded is not None, why
