@@ -113,7 +113,7 @@ def targets(rows, comps):
                     T, fl, d, ', '.join(reads), 'constant (met)' if flat else '**grow**'))
     repeated = {}
     for r in rows:
-        if is_ours(r) and not r.get('sweep') and r['phase'] in ('rerun', 'onboard_one'):
+        if is_ours(r) and not r.get('sweep') and r['phase'] in ('onboard', 'rerun', 'onboard_one', 'offboard'):
             repeated.setdefault((r['tenants'], r['phase'], r.get('flavour'), r['delay_ms']), []).append(r)
     for (T, phase, fl, d), rs in sorted(repeated.items()):
         if len(rs) > 1:

@@ -415,7 +415,8 @@ def write_tenant_inventory(rundir, sim, tenants):
     return path
 
 
-def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant=None, repeat=1):
+def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant=None, repeat=1,
+                repeat_onboard=False):
     """(phase, ansible-playbook arguments, extra environment) of this collection's run.
 
     With ``new_tenant`` (playbooks flavour) the inventory holds one more tenant: onboard and rerun leave it out
@@ -423,7 +424,9 @@ def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_t
     the T others - the weekly "one new customer" run - before the audit and offboard of all T+1.
 
     ``repeat`` > 1 (playbooks flavour, for a shared machine whose load varies): the re-run is run ``repeat`` times, and
-    the new tenant is offboarded alone (phase ``offboard_one``) and onboarded again, ``repeat`` onboardings in all."""
+    the new tenant is offboarded alone (phase ``offboard_one``) and onboarded again, ``repeat`` onboardings in all;
+    with ``repeat_onboard`` the T tenants are also onboarded and offboarded again after the offboard, ``repeat`` times
+    in all."""
     if flavour == 'modules':
         ev = ['-e', '@' + vars_file]
         phases = [('onboard', [os.path.join(PLAYBOOKS, 'ours_onboard.yml')] + ev),
@@ -445,8 +448,12 @@ def ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_t
         phases.append(one)
         for _again in range(max(1, repeat) - 1):
             phases += [('offboard_one', [os.path.join(pb, 'offboard_tenant.yml')] + common + ['-l', new_tenant], env), one]
-    return phases + [('audit', [os.path.join(pb, 'audit_tenants.yml')] + common, env),
-                     ('offboard', [os.path.join(pb, 'offboard_tenant.yml')] + common, env)]
+    phases += [('audit', [os.path.join(pb, 'audit_tenants.yml')] + common, env),
+               ('offboard', [os.path.join(pb, 'offboard_tenant.yml')] + common, env)]
+    if repeat_onboard:
+        for _again in range(max(1, repeat) - 1):
+            phases += [phases[0], ('offboard', [os.path.join(pb, 'offboard_tenant.yml')] + common, env)]
+    return phases
 
 
 def run_plan(sim, rundir, forks, vars_file):
@@ -469,7 +476,7 @@ def bench_ours(args, T, V, delay, spec, rundir, flavour, audit_available):
         plan, _plan_usage = run_plan(sim, rundir, args.forks, vars_file)
         seen = {}
         for phase, pb_args, env in ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant,
-                                               args.repeat):
+                                               args.repeat, args.repeat_onboard):
             seen[phase] = seen.get(phase, 0) + 1
             row = run_phase(sim, rundir, 'ours-%s-%s-%d' % (flavour, phase, seen[phase]), pb_args, args.forks, env)
             row.update(phase=phase, repeat=seen[phase])
@@ -546,6 +553,9 @@ def main(argv=None):
                     help='playbooks flavour: run the re-run this many times and (with --one-new-tenant) onboard the new '
                          'tenant this many times, offboarding it alone in between; the report gives each run and the '
                          'median (wall times on a shared machine vary with its load)')
+    ap.add_argument('--repeat-onboard', action='store_true',
+                    help='with --repeat: also onboard and offboard the T tenants again after the offboard, --repeat '
+                         'times in all')
     ap.add_argument('--output', default=DOCS, help='where results.json, README.md and scaling.png go')
     ap.add_argument('--merge', action='store_true',
                     help='keep rows of an existing results.json that this run does not measure again')
