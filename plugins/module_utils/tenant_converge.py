@@ -557,29 +557,15 @@ def compact_audit(report, listed=None):
     return out
 
 
-def change_line(change):
-    """One permission change (``permissions.plan_changes``) as one line: action, principal, object path and id, the
-    permission before and after."""
-    def state(s):
-        return '-' if not s else '%s (propagate=%s)' % (s.get('role'), 'true' if s.get('propagate') else 'false')
-    return '%s %s%s on %s [%s]: %s -> %s' % (change['action'], change['principal'], ' (group)' if change.get('group') else '',
-                                            change['path'], change['object'], state(change.get('before')),
-                                            state(change.get('after')))
-
-
 def compact_result(result, listed=None):
     """``result_detail: compact`` (see the documentation): in place. ``listed``: the tenants of the run (see
-    :func:`compact_audit`); None lists every audited tenant. Every change is kept, as one line (:func:`change_line`):
-    a first onboarding of a thousand tenants makes 26,000 of them, and each dict is ten values for Ansible to walk."""
+    :func:`compact_audit`); None lists every audited tenant."""
     result['plans'] = [compact_plan(p) for p in result.get('plans') or []]
     result['audit'] = compact_audit(result.get('audit'), listed)
-    if (result.get('permissions') or {}).get('changes'):
-        result['permissions'] = dict(result['permissions'], changes=[change_line(c) for c in result['permissions']['changes']])
     off = result.get('offboarding')
     if off:
         result['offboarding'] = dict(off, audit_before=compact_audit(off.get('audit_before'), listed),
-                                     audit_after=compact_audit(off.get('audit_after'), listed),
-                                     changes=[change_line(c) for c in off.get('changes') or []])
+                                     audit_after=compact_audit(off.get('audit_after'), listed))
     return result
 
 

@@ -96,10 +96,8 @@ options:
         with every VM it sees.
       - V(compact) keeps, per plan, the tenant, its access account, role, VMs and management servers plus
         C(object_count), and per audited tenant the counts of VMs it sees (C(visible_vm_count), C(own_vm_visible_count))
-        instead of the lists; everything that is wrong (foreign, unassigned or missing VMs, leaks) stays whole, and every
-        change (RV(permissions), RV(offboarding)) is kept as one line - action, principal, object path and id, the
-        permission before and after, e.g. C(add acme-dr@vsphere.local on /DC1/vm/acme/vm01 [vm-42]: - ->
-        Azure_Site_Recovery (propagate=false)). The tenants of O(tenants) that are neither onboarded nor offboarded by this run
+        instead of the lists; everything that is wrong (foreign, unassigned or missing VMs, leaks) and every change
+        (RV(permissions)) stay whole. The tenants of O(tenants) that are neither onboarded nor offboarded by this run
         (the context) are audited all the same, but listed in RV(audit) and the summary lines only when something is
         wrong with them; C(tenants_not_listed) and one summary line count the others. On a vCenter of a thousand tenants
         the result of a run is then a few hundred kB at most, and a few kB for a one-tenant run, instead of several MB -
