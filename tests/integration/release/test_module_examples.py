@@ -98,6 +98,7 @@ PRECONDITIONS = {
     "asr_tenant_access": [{"name": "Precondition - the tenant's DR resource group",
                            "tenantdr.asr.asr_vault": {"resource_group": "rg-contoso-dr", "create_resource_group": True,
                                                       "name": "rsv-precondition", "location": LAB_REGION}}],
+    "audit_report": ONBOARDED,
     "tenant_isolation_audit": ONBOARDED,
     "tenant_mapping": [DR_ROLE_TASK],
     "vcenter_nonpropagating_permission": ONBOARDED,

@@ -510,8 +510,8 @@ def test_summary_lists_only_the_run_tenants_and_the_others_with_findings():
     assert set(report['tenants']) == {'acme', 'globex'}  # audited all the same
 
     snap = shared_snapshot()
-    snap.permissions = applied(tenants) + list(snap.permissions) + [perm('vm-a1', principal='VSPHERE.LOCAL\\globex-dr',
-                                                                        role_id=READ_ONLY)]
+    leak = perm('vm-a1', principal='VSPHERE.LOCAL\\globex-dr', role_id=READ_ONLY)
+    snap.permissions = applied(tenants) + list(snap.permissions) + [leak]
     report = iso.audit(snap, tenants, tp.build_plans(snap, tenants), listed={'acme'})
     assert report['summary'][:2] == ['acme: 3 VMs visible (3 own of 3, 0 foreign, 0 unassigned), 0 leaks',
                                      'globex: 4 VMs visible (3 own of 3, 1 foreign, 0 unassigned), 2 leaks']
