@@ -11,26 +11,17 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.tenantdr.asr.plugins.module_utils.arguments import validate_arguments
 from ansible_collections.tenantdr.asr.plugins.module_utils.audit_report import build_document, render_html, to_json
+from ansible_collections.tenantdr.asr.plugins.module_utils.files import write_file_atomically
 
 ARGUMENT_SPEC = dict(
     results=dict(type='list', elements='dict', required=True),
     path=dict(type='path', required=True),
     publish=dict(type='bool', default=True),
 )
-
-
-def write_file(path, text, mode=0o644):
-    """Write ``text`` to ``path`` atomically (a reader sees the old file or the new one), with ``mode``."""
-    tmp = '%s.%d.tmp' % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, 'w', encoding='utf-8') as f:
-        f.write(text)
-    os.chmod(tmp, mode)  # whatever the umask
-    os.replace(tmp, path)
 
 
 class ActionModule(ActionBase):
@@ -42,16 +33,11 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        results = args.pop('results', None)
-        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
-            raise AnsibleActionFail('audit_report: results must be the list of {vcenter, report} of the audit '
-                                    '(vcenter_isolation_audit.audit_results), got %s' % type(results).__name__)
-        # the results are checked above; the validator would copy the whole audit to check them again
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(dict(args, results=[]))
-        if validation.error_messages:
-            raise AnsibleActionFail('audit_report: ' + '; '.join(validation.error_messages))
-        params = validation.validated_parameters
+        params, problems, _no_log = validate_arguments(ARGUMENT_SPEC, self._task.args, bulk=('results',))
+        if problems:
+            raise AnsibleActionFail('audit_report: ' + '; '.join(problems) + ' (results: the audit_results of '
+                                    'tenantdr.asr.inventory_tenants in audit mode)')
+        results = params['results']
         doc = build_document([dict(r) for r in results])
         base = params['path']
         directory = os.path.dirname(base) or '.'
@@ -60,8 +46,8 @@ class ActionModule(ActionBase):
             os.chmod(directory, 0o755)  # a directory that exists keeps its mode (it may be /tmp)
         files = dict(json=base + '.json', html=base + '.html')
         # written in check mode too: the report is the audit's output, not a change to anything it audits
-        write_file(files['json'], to_json(doc))
-        write_file(files['html'], render_html(doc))
+        write_file_atomically(files['json'], to_json(doc), mode=0o644)
+        write_file_atomically(files['html'], render_html(doc), mode=0o644)
         result.update(changed=True, path=base, files=files, clean=doc['clean'], findings=doc['findings'],
                       msg='Audit report: %s and .json (%d finding(s))' % (files['html'], doc['findings']))
         if params['publish']:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import errno
 import http.client
 import json
-import os
 import random
 import socket
 import ssl
@@ -29,6 +28,7 @@ import time
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import vcenter_fastread as fastread
+from ansible_collections.tenantdr.asr.plugins.module_utils.files import write_file_atomically
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import vcenter_key
 
 try:
@@ -717,12 +717,8 @@ def save_inventory(snap, path, now=None):
     mode 0600, atomically (a reader sees the old file or the new one). Returns ``path``."""
     data = dict(format=INVENTORY_FORMAT, taken=time.time() if now is None else now, about=snap.about, root=snap.root,
                 objects=snap.objects, roles=snap.roles, privileges=snap.privileges)
-    tmp = '%s.%d.tmp' % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, 'w') as f:
-        f.write(json.dumps(data, separators=(',', ':')))  # dumps: C encoder (json.dump streams through the Python one)
-    os.replace(tmp, path)
-    return path
+    # dumps: the C encoder (json.dump streams through the Python one)
+    return write_file_atomically(path, json.dumps(data, separators=(',', ':')))
 
 
 def load_inventory(path, identity, max_age, now=None, custom_attributes=False):

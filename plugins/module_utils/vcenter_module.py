@@ -23,8 +23,8 @@ import http.client
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib, remove_values
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.tenantdr.asr.plugins.module_utils.arguments import validate_arguments
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import PlanError
 from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import ProfileError
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
@@ -142,27 +142,11 @@ class VCenterTask(VCenterRun):
     Secrets (``no_log`` options) are masked in everything returned, as a module's result would be."""
 
     def __init__(self, argument_spec, args, check_mode=False, bulk=()):
-        """``bulk``: options of type list of dicts given by the caller as plain data (the tenant records of a whole
-        inventory); the validator copies every value it checks, so these are checked here for their type only and handed
-        on as they are."""
+        """``bulk``: options of type list of dicts handed on as they are (see ``arguments.validate_arguments``)."""
         spec = vcenter_argument_spec()
         spec.update(argument_spec or {})
-        args = dict(args)
-        held, problems = {}, []
-        for name in bulk:
-            value = args.pop(name, None)
-            if value is None:
-                continue
-            if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
-                problems.append('%s must be a list of dictionaries' % name)
-                continue
-            held[name] = value
-            args[name] = []
-        validation = ArgumentSpecValidator(spec).validate(args)
-        self._no_log_values = set(validation._no_log_values)  # pylint: disable=protected-access
-        self.problem = '; '.join(problems + list(validation.error_messages)) or None
-        params = validation.validated_parameters
-        params.update(held)
+        params, problems, self._no_log_values = validate_arguments(spec, args, bulk)
+        self.problem = '; '.join(problems) or None
         super().__init__(params, check_mode)
         if self.problem is None and not HAS_PYVMOMI:
             self.problem = missing_required_lib('pyvmomi') + ': ' + str(PYVMOMI_IMPORT_ERROR)

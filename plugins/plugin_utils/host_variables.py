@@ -12,12 +12,12 @@ value is returned as it is, which is what templating it would return."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.template import Templar
 
+from ansible_collections.tenantdr.asr.plugins.module_utils.files import write_file_atomically
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import INVENTORY_KEYS, tenant_record
 
 #: The variables of a tenant host that make its tenant record (tenant_model.tenant_record).
@@ -128,12 +128,7 @@ def context_records(hostvars, hosts, credentials):
 
 def save_context_records(records, path):
     """Write :func:`context_records` to ``path``: JSON, mode 0600, atomically. Returns ``path``."""
-    tmp = '%s.%d.tmp' % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, 'w') as f:
-        f.write(json.dumps(dict(format=CONTEXT_FORMAT, records=records), separators=(',', ':')))
-    os.replace(tmp, path)
-    return path
+    return write_file_atomically(path, json.dumps(dict(format=CONTEXT_FORMAT, records=records), separators=(',', ':')))
 
 
 def load_context_records(path):
