@@ -55,6 +55,7 @@ class ActionModule(ActionBase):
 
         overrides = self._play_level(task_vars, hostvars)
         records, problems = [], []
+        hostvars.read(hosts)
         for host in hosts:
             hv = tenant_variables(hostvars, host)
             hv.update(overrides)
@@ -77,9 +78,9 @@ class ActionModule(ActionBase):
             skipped = set(hosts) | set(task_vars.get('groups', {}).get('tenantdr_preflight_failed', []))
             # the records this run's preflight made from the same variables (its hand-over); the others are read here
             handed = preflight_context(task_vars)
-            for host in task_vars.get('groups', {}).get(group, []):
-                if host in skipped:
-                    continue
+            members = [h for h in task_vars.get('groups', {}).get(group, []) if h not in skipped]
+            hostvars.read([h for h in members if h not in handed])
+            for host in members:
                 if host in handed:
                     context.append(handed[host])
                     continue

@@ -57,11 +57,12 @@ class ActionModule(ActionBase):
         run_hosts = list(args['hosts'] if args['hosts'] is not None else task_vars.get('ansible_play_hosts_all') or [])
         others = [h for h in groups.get(args['tenants_group'], []) if h not in run_hosts]
         started = time.monotonic()
-        records = preflight.tenant_records_from_hostvars(hostvars, run_hosts + others, environ=os.environ)
+        if isinstance(hostvars, InventoryVariables):
+            hostvars.read(run_hosts)
+        records = preflight.tenant_records_from_hostvars(hostvars, run_hosts, environ=os.environ)
         if args['state']:
             for record in records:
-                if record['host'] in run_hosts:
-                    record['state'] = args['state']  # the playbook decides (onboard: present, offboard: absent)
+                record['state'] = args['state']  # the playbook decides (onboard: present, offboard: absent)
 
         vcenter_connect = None
         if args['vcenter']:
@@ -70,20 +71,31 @@ class ActionModule(ActionBase):
                                         '(or vcenter: false)')
             vcenter_connect = _vcenter_connect
         azure_session = None
-        if args['azure'] and any(r['azure_enabled'] is True for r in records if r['host'] in run_hosts):
+        if args['azure'] and any(r['azure_enabled'] is True for r in records):
             # pylint: disable=import-outside-toplevel  # the Azure SDKs load only when a tenant of the run has Azure on
             from ansible_collections.tenantdr.asr.plugins.module_utils.azure_common import AZURE_IMPORT_ERROR, AzureSession
             if AZURE_IMPORT_ERROR is not None:
                 raise AnsibleActionFail('tenant_preflight needs azure-identity, azure-mgmt-resource, azure-mgmt-recoveryservices '
                                         'and azure-mgmt-authorization on the controller for the Azure checks (or azure: false)')
             azure_session = AzureSession
-        outcome = preflight.run_preflight(records, run_hosts, vcenter_connect=vcenter_connect, azure_session=azure_session,
-                                          plan=args['plan'], environ=os.environ)
+        # the run's vCenters are read (in a thread) while the other tenant hosts' variables are read here
+        early_reads = None
+        if vcenter_connect is not None:
+            early_reads = preflight.VCenterReads(vcenter_connect, preflight.vcenter_groups(records, run_hosts), plan=args['plan'])
+        try:
+            if isinstance(hostvars, InventoryVariables):
+                hostvars.read(others)
+            records += preflight.tenant_records_from_hostvars(hostvars, others, environ=os.environ)
+            context = None
+            if args['vcenter'] and others and hostvars:
+                context = context_records(hostvars, others, credentials_map(task_vars.get('tenantdr_vcenter_credentials')))
+            outcome = preflight.run_preflight(records, run_hosts, vcenter_connect=vcenter_connect, azure_session=azure_session,
+                                              plan=args['plan'], environ=os.environ, vcenter_reads=early_reads)
+        finally:
+            if early_reads is not None:
+                early_reads.close()
         inventory_snapshots = self._save_inventories(outcome.pop('snapshots', None) or {})
-        handed_context = None
-        if args['vcenter'] and others and hostvars:
-            handed_context = self._save_context(context_records(
-                hostvars, others, credentials_map(task_vars.get('tenantdr_vcenter_credentials'))))
+        handed_context = self._save_context(context) if context is not None else None
         seconds = round(time.monotonic() - started, 3)
         reads = outcome['reads']
         outcome['report'].append('preflight read %d vCenter(s) (one login and one inventory pass each) and %d Azure '
@@ -116,10 +128,10 @@ class ActionModule(ActionBase):
         this ansible-playbook run's local temporary directory, 0600, which Ansible removes when the run ends."""
         saved = {}
         for key, snap in sorted(snapshots.items()):
-            path = os.path.join(C.DEFAULT_LOCAL_TMP, 'tenantdr-inventory-%s.json' % hashlib.sha256(key.encode()).hexdigest()[:16])
+            path = os.path.join(C.DEFAULT_LOCAL_TMP, 'tenantdr-inventory-%s.bin' % hashlib.sha256(key.encode()).hexdigest()[:16])
             try:
                 saved[key] = save_inventory(snap, path)
-            except OSError:
+            except (OSError, ValueError):
                 continue  # the converge reads the inventory itself
         return saved
 

@@ -10,15 +10,19 @@ import tempfile
 
 
 def write_file_atomically(path, text, mode=0o600):
-    """Write ``text`` to ``path``: a reader sees the old file or the new one, never a part. The new file is made next to
+    """Write ``text`` (str, or bytes written as they are) to ``path``: a reader sees the old file or the new one, never a part. The new file is made next to
     ``path`` by ``tempfile.mkstemp`` (O_EXCL, mode 0600), set to ``mode`` whatever the umask, then renamed over
     ``path``; on any failure it is removed. Returns ``path``; raises OSError."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            handle.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(fd, 'wb') as handle:
+                handle.write(text)
+        else:
+            with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+                handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         try:

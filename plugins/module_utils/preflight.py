@@ -28,6 +28,7 @@ from __future__ import annotations
 import concurrent.futures
 import copy
 import os
+import sys
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
@@ -556,16 +557,95 @@ def vcenter_plan(snap, group, valid_hosts, role_mode=None):
     return out
 
 
-def check_vcenter(connect, group, plan=False, valid_hosts=None):
+def needs_custom_attributes(group):
+    """True when a tenant of the vCenter group (run or context) selects VMs by custom attribute values."""
+    return any(isinstance(r['definition'].get('vm_selectors'), dict) and r['definition']['vm_selectors'].get('custom_attributes')
+               for r in list(group['run']) + list(group['context']))
+
+
+class VCenterReads:
+    """The preflight's vCenter reads, started before the other tenants' variables are read.
+
+    A one-tenant run into a shared vCenter reads the whole inventory (the new tenant's selections are checked against
+    every other tenant's) and the variables of every other tenant host; the first waits on vCenter, the second is
+    controller work. Built from the run's own records (``groups`` = :func:`vcenter_groups` of them), this logs in to each
+    vCenter and reads its inventory (and, for the plan, its permissions) in a thread, while the caller goes on;
+    :func:`check_vcenter` then takes the open session and what it read. Reads only: a read that fails is raised to
+    check_vcenter, which reports it as it would its own. :meth:`close` logs out of every session, used or not."""
+
+    def __init__(self, connect, groups, plan=False):
+        self._futures = {}
+        self._pool = None
+        if groups:
+            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(groups),
+                                                               thread_name_prefix='tenantdr-vcenter-read')
+            self._futures = {key: self._pool.submit(self._open, connect, group, plan)
+                             for key, group in sorted(groups.items())}
+
+    @staticmethod
+    def _open(connect, group, plan):
+        session = connect(group['connection'])
+        vc = session.__enter__()  # pylint: disable=unnecessary-dunder-call  # closed by close(), after the checks
+        try:
+            snap = vc.read_snapshot(with_permissions=False, custom_attributes=needs_custom_attributes(group))
+            if plan:
+                snap.permissions = vc.read_permissions()
+        except BaseException:
+            session.__exit__(*sys.exc_info())
+            raise
+        return session, vc, snap
+
+    def take(self, key):
+        """``(vc, snapshot)`` read for the vCenter ``key`` (waits for it; raises what the read raised), or None when this
+        vCenter was not read early."""
+        future = self._futures.get(key)
+        if future is None:
+            return None
+        _session, vc, snap = future.result()
+        return vc, snap
+
+    def close(self):
+        """Log out of every session opened (waiting for reads still running)."""
+        for future in self._futures.values():
+            try:
+                session = future.result()[0]
+            except Exception:  # pylint: disable=broad-except  # the failure was reported by check_vcenter (or unused)
+                continue
+            try:
+                session.__exit__(None, None, None)
+            except Exception:  # pylint: disable=broad-except  # a logout that fails changes nothing
+                pass
+        self._futures = {}
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def check_vcenter(connect, group, plan=False, valid_hosts=None, reads=None, key=None):
     """Read one vCenter once and check its tenants.
 
     ``connect(connection) -> context manager`` yielding a ``vcenter.VCenterConnection``-like object (``read_snapshot``,
-    ``read_permissions``, ``principal_exists``). Returns ``(problems, warnings, snapshot)``.
+    ``read_permissions``, ``principal_exists``). ``reads``/``key``: a :class:`VCenterReads` that may hold this vCenter's
+    session and reads already (then ``connect`` is not used). Returns ``(problems, warnings, snapshot)``.
     """
     # the VMs' custom attribute values only when a tenant of this vCenter selects by them
-    needs_attributes = any(isinstance(r['definition'].get('vm_selectors'), dict)
-                           and r['definition']['vm_selectors'].get('custom_attributes')
-                           for r in list(group['run']) + list(group['context']))
+    needs_attributes = needs_custom_attributes(group)
+    early = reads.take(key) if reads is not None else None
+    if early is not None:
+        vc, snap = early
+        if needs_attributes and not snap.about.get('custom_attributes_read', True):
+            # an other tenant of the vCenter selects by custom attributes, none of the run's does: read them too
+            permissions = snap.permissions
+            snap = vc.read_snapshot(with_permissions=False, custom_attributes=True)
+            snap.permissions = permissions
+        problems, warnings = vcenter_problems(snap, group, directory_lookup(vc))
+        return problems, warnings, snap
     with connect(group['connection']) as vc:
         snap = vc.read_snapshot(with_permissions=False, custom_attributes=needs_attributes)
         if plan:
@@ -780,10 +860,12 @@ def _merge(into, more):
         into.setdefault(host, []).extend(items)
 
 
-def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, plan=False, environ=None, graph_lookup=None):
+def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, plan=False, environ=None, graph_lookup=None,
+                  vcenter_reads=None):
     """Check every tenant of the run. ``records``: every tenant of the inventory (the run's and the others).
 
     ``vcenter_connect``/``azure_session``: factories for the online checks (None = static checks only).
+    ``vcenter_reads``: a :class:`VCenterReads` started earlier with this run's tenants (the caller closes it).
     Returns ``{'problems': {host: [...]}, 'warnings': {...}, 'valid': [hosts], 'invalid': [{host, tenant, problems}],
     'plan': [per vCenter] or None, 'reads': {...}, 'report': [lines], 'snapshots': {vcenter key: Snapshot read}}``.
     """
@@ -802,7 +884,7 @@ def run_preflight(records, run_hosts, vcenter_connect=None, azure_session=None, 
     if vcenter_connect is not None:
         for key, group in sorted(groups.items()):
             try:
-                p, w, snap = check_vcenter(vcenter_connect, group, plan=plan)
+                p, w, snap = check_vcenter(vcenter_connect, group, plan=plan, reads=vcenter_reads, key=key)
                 snaps[key] = snap
                 reads['vcenters'] += 1
             except Exception as exc:  # pylint: disable=broad-except  # any failure to read is a problem of its tenants

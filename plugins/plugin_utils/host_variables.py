@@ -11,6 +11,7 @@ templates only the values that contain a template (with the host's own variables
 value is returned as it is, which is what templating it would return."""
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 
@@ -63,6 +64,45 @@ class HostVariables(Mapping):
         return len(self._raw)
 
 
+class _ListedOnce:
+    """A plugin loader whose ``all(path_only=True)`` lists the plugin files once; everything else is the loader's."""
+
+    def __init__(self, loader):
+        self._loader = loader
+        self._paths = None
+
+    def all(self, *args, **kwargs):
+        if args or kwargs != {'path_only': True}:
+            return self._loader.all(*args, **kwargs)
+        if self._paths is None:
+            self._paths = list(self._loader.all(path_only=True))
+        return iter(self._paths)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+@contextlib.contextmanager
+def connection_plugins_listed_once():
+    """While reading many hosts' variables: Ansible lists the connection plugin files on disk once, not once per host.
+
+    ``VariableManager.get_vars`` cleans each host's facts (``ansible.vars.clean.clean_facts``), which globs the connection
+    plugin directories on every call, facts or not: more than half of reading a host's variables (0.4 of 0.75 s for
+    1,000 hosts). The plugin files do not change while one task reads variables, so the listing is taken once for the
+    duration and the module's loader is put back afterwards; the variables read are the same."""
+    try:
+        from ansible.vars import clean  # pylint: disable=import-outside-toplevel
+        loader = clean.connection_loader
+    except (ImportError, AttributeError):  # another ansible-core: read as it reads
+        yield
+        return
+    clean.connection_loader = _ListedOnce(loader)
+    try:
+        yield
+    finally:
+        clean.connection_loader = loader
+
+
 class InventoryVariables(Mapping):
     """``hostvars`` for an action plugin: host name -> :class:`HostVariables` (read on access)."""
 
@@ -71,6 +111,13 @@ class InventoryVariables(Mapping):
         self._loader = action._loader  # pylint: disable=protected-access
         self._templar = action._templar  # pylint: disable=protected-access
         self._read = {}
+
+    def read(self, hosts):
+        """Read the variables of ``hosts`` now, in one pass (see :func:`connection_plugins_listed_once`)."""
+        with connection_plugins_listed_once():
+            for host in hosts:
+                if host not in self._read and host in self._hostvars:
+                    self._read[host] = HostVariables(self._hostvars, host, self._loader, self._templar)
 
     def __getitem__(self, host):
         if host not in self._read:

@@ -30,3 +30,12 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path):
         write_file_atomically(path, 'broken \udc80 surrogate')
     assert open(path).read() == 'old'
     assert os.listdir(str(tmp_path)) == ['inventory.json']
+
+
+def test_bytes_are_written_as_they_are(tmp_path):
+    path = str(tmp_path / 'inventory.bin')
+    data = b'header\n\x00\xff\xfe binary'
+    write_file_atomically(path, data)
+    with open(path, 'rb') as f:
+        assert f.read() == data
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

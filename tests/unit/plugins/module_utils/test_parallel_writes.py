@@ -6,8 +6,10 @@ refusal); the same writes against the simulator are covered by the integration t
 parallel_writes."""
 from __future__ import annotations
 
+import json
 import os
 import stat
+import sys
 import threading
 import time
 
@@ -15,7 +17,7 @@ import pytest
 from pyVmomi import vim
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import tenant_converge as tc
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import load_inventory, save_inventory
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import VCenterConnection, load_inventory, save_inventory
 from tests.unit.plugins.module_utils.snapshots import small_snapshot
 
 
@@ -120,6 +122,30 @@ def test_saved_inventory_round_trip_is_private_and_tied_to_its_vcenter(tmp_path)
     assert missing is None and 'cannot be read' in why
 
 
+def test_a_saved_inventory_from_another_python_or_cut_short_is_not_used(tmp_path):
+    """The hand-over file is marshal data behind a header naming the format and the Python that wrote it: a file of
+    another Python, of the older JSON format, or cut short is refused (the converge then reads vCenter)."""
+    snap = small_snapshot()
+    snap.about = dict(snap.about, vcenter='vc1.example.com:443', instance_uuid='u-1')
+    me = dict(vcenter='vc1.example.com:443', instance_uuid='u-1')
+    path = save_inventory(snap, str(tmp_path / 'inv.bin'), now=1000.0)
+    with open(path, 'rb') as f:
+        raw = f.read()
+    header, _sep, body = raw.partition(b'\n')
+    assert header.startswith(b'tenantdr.asr inventory ') and b' python %d.%d' % sys.version_info[:2] in header
+    cases = {
+        'another python': header.replace(b' python %d.%d' % sys.version_info[:2], b' python 2.7') + b'\n' + body,
+        'json of the first format': json.dumps(dict(format='tenantdr.asr inventory 1', objects={})).encode(),
+        'cut short': raw[:len(header) + 1 + len(body) // 2],
+    }
+    for case, content in cases.items():
+        with open(path, 'wb') as f:
+            f.write(content)
+        loaded, why = load_inventory(path, me, max_age=300, now=1010.0)
+        assert loaded is None, case
+        assert path in why, case
+
+
 def test_a_saved_inventory_without_custom_attribute_values_is_not_used_when_a_tenant_selects_by_them(tmp_path):
     """The preflight reads the VMs' custom attribute values only when a tenant of the vCenter selects by them; a
     converge that needs them reads the inventory itself rather than select from values that were never read."""
@@ -131,3 +157,46 @@ def test_a_saved_inventory_without_custom_attribute_values_is_not_used_when_a_te
     assert loaded is None and 'custom attribute' in why
     loaded, why = load_inventory(path, me, max_age=300, now=1010.0, custom_attributes=False)
     assert loaded is not None, why
+
+
+class SavedInventoryConnection(VCenterConnection):
+    """A connection whose reads are recorded: the inventory pass and RetrieveAllPermissions (the latter slow)."""
+
+    def __init__(self, fail_permissions=False):
+        super().__init__(dict(hostname='vc1.example.com', port=443, retries=0))
+        self.calls = []
+        self.fail_permissions = fail_permissions
+
+    def identity(self):
+        return dict(vcenter='vc1.example.com:443', instance_uuid='u-1')
+
+    def _read_permissions(self):
+        time.sleep(0.05)
+        if self.fail_permissions:
+            raise ValueError('RetrieveAllPermissions answered nonsense')
+        self.calls.append('permissions')
+        return [dict(entity='vm-1', principal='VSPHERE.LOCAL\\acme-dr', group=False, role_id=1000, propagate=False)]
+
+    def _read_inventory(self, custom_attributes=True):
+        self.calls.append('inventory')
+        return small_snapshot()
+
+
+def test_with_a_saved_inventory_only_the_permissions_are_read_and_their_failure_is_raised(tmp_path):
+    snap = small_snapshot()
+    snap.about = dict(snap.about, vcenter='vc1.example.com:443', instance_uuid='u-1')
+    path = save_inventory(snap, str(tmp_path / 'inv.bin'))
+    vc = SavedInventoryConnection()
+    got = vc.read_snapshot(inventory_file=path)
+    assert vc.calls == ['permissions']
+    assert got.objects == snap.objects
+    assert got.permissions == [dict(entity='vm-1', principal='VSPHERE.LOCAL\\acme-dr', group=False, role_id=1000,
+                                    propagate=False)]
+    assert 'preflight' in vc.inventory_source
+    # a saved inventory that cannot be used: the inventory is read, the permissions all the same
+    vc = SavedInventoryConnection()
+    got = vc.read_snapshot(inventory_file=str(tmp_path / 'missing.bin'))
+    assert sorted(vc.calls) == ['inventory', 'permissions'] and len(got.permissions) == 1
+    assert vc.inventory_source.startswith('read from vCenter')
+    with pytest.raises(ValueError, match='nonsense'):
+        SavedInventoryConnection(fail_permissions=True).read_snapshot(inventory_file=path)

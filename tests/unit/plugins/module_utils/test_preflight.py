@@ -324,3 +324,80 @@ def test_csp_inputs_are_preflight_problems():
     for value in ('umbrella corp.example.com', 'P5Y', 'x' * 65):        # each bad value is named
         assert value in text, (value, bad)
     assert len(bad) == 3
+
+
+# ------------------------------------------------------------------------------------------------- early vCenter reads
+class FakeVCenter:
+    """A vCenter connection as check_vcenter uses it; ``log`` records every call in order."""
+
+    def __init__(self, log, fail_login=False):
+        self.log = log
+        self.fail_login = fail_login
+        self.content = self  # directory_lookup asks content.userDirectory
+        self.userDirectory = self
+
+    def __enter__(self):
+        self.log.append('login')
+        if self.fail_login:
+            raise OSError('connection refused')
+        return self
+
+    def __exit__(self, *exc):
+        self.log.append('logout')
+
+    def read_snapshot(self, with_permissions=True, custom_attributes=True):
+        self.log.append('inventory%s' % (' with custom attributes' if custom_attributes else ''))
+        snap = full_snapshot()
+        snap.about['custom_attributes_read'] = bool(custom_attributes)
+        return snap
+
+    def read_permissions(self):
+        self.log.append('permissions')
+        return []
+
+    def RetrieveUserGroups(self, **_kw):  # pylint: disable=invalid-name  # the vSphere API's name
+        self.log.append('RetrieveUserGroups')
+        return []
+
+    def principal_exists(self, principal, is_group):
+        return True
+
+
+def early_run(hostvars, run, fail_login=False, plan=False):
+    log = []
+    recs = records(hostvars)
+    run_records = [r for r in recs if r['host'] in run]
+    reads = pf.VCenterReads(lambda connection: FakeVCenter(log, fail_login), pf.vcenter_groups(run_records, run), plan=plan)
+    try:
+        log.append('early reads started')
+        out = pf.run_preflight(recs, run, vcenter_connect=lambda connection: pytest.fail('connected a second time'),
+                               plan=plan, environ=ENV, vcenter_reads=reads)
+    finally:
+        reads.close()
+    return out, log
+
+
+def test_early_reads_are_the_one_login_and_inventory_read_and_the_session_is_closed_once():
+    out, log = early_run({'acme': host()}, ['acme'], plan=True)
+    # one session: login, inventory, permissions (plan), the directory, logout - nothing twice
+    assert [x for x in log if x != 'early reads started'] == ['login', 'inventory', 'permissions', 'RetrieveUserGroups',
+                                                              'logout']
+    assert out['reads']['vcenters'] == 1
+    assert out['valid'] == ['acme'], out['problems']
+    assert out['plan'][0]['vcenter'] == 'vc1.example.com'
+
+
+def test_an_early_read_that_fails_is_reported_for_the_run_tenants_of_that_vcenter():
+    out, log = early_run({'acme': host()}, ['acme'], fail_login=True)
+    assert out['valid'] == []
+    assert out['problems']['acme'] == ['vCenter vc1.example.com: cannot be read: connection refused']
+    assert 'inventory' not in log and log.count('login') == 1
+
+
+def test_custom_attributes_wanted_only_by_a_tenant_outside_the_run_are_read_in_the_same_session():
+    out, log = early_run({'acme': host(),
+                          'globex': host(tenant_access_account='globex-dr@vsphere.local',
+                                         tenant_vm_selectors={'custom_attributes': {'tenant': 'globex'}})}, ['acme'])
+    assert [x for x in log if x.startswith('inventory') or x in ('login', 'logout')] == [
+        'login', 'inventory', 'inventory with custom attributes', 'logout']
+    assert out['reads']['vcenters'] == 1

@@ -49,3 +49,41 @@ def test_plain_values_come_back_as_they_are():
     assert hv.get('tenant_state', 'present') == 'present'
     with pytest.raises(KeyError):
         hv['tenant_state']  # pylint: disable=pointless-statement
+
+
+def test_listing_the_connection_plugins_once_reads_the_same_variables_and_puts_the_loader_back(tmp_path):
+    """Ansible's fact cleaning drops facts named after a connection plugin (``ansible_ssh_*``, ``ansible_winrm_*``)
+    and lists the connection plugins on disk to know them; read with the listing taken once, a host's variables are the
+    same, and Ansible's loader is back afterwards."""
+    # pylint: disable=import-outside-toplevel
+    from ansible.inventory.manager import InventoryManager
+    from ansible.vars import clean
+    from ansible.vars.hostvars import HostVars
+    from ansible.vars.manager import VariableManager
+
+    from ansible_collections.tenantdr.asr.plugins.plugin_utils.host_variables import connection_plugins_listed_once
+
+    source = tmp_path / 'hosts.yml'
+    source.write_text('all:\n  hosts:\n    acme:\n      tenant_name: acme\n    globex:\n      tenant_name: globex\n')
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[str(source)])
+    manager = VariableManager(loader=loader, inventory=inventory)
+    manager.set_host_facts('acme', {'ansible_ssh_extra_args': '-v', 'ansible_winrm_transport': 'ntlm', 'site': 'dc1'})
+    hostvars = HostVars(inventory, manager, loader)
+    wanted = {'acme': ('acme', 'dc1'), 'globex': ('globex', None)}
+
+    def read():
+        out = {}
+        for host in ('acme', 'globex'):
+            v = hostvars.raw_get(host)
+            out[host] = (v['tenant_name'], v.get('site'))
+            assert 'ansible_ssh_extra_args' not in v and 'ansible_winrm_transport' not in v
+        return out
+
+    original = clean.connection_loader
+    assert read() == wanted
+    with connection_plugins_listed_once():
+        assert clean.connection_loader is not original
+        assert read() == wanted
+        assert read() == wanted
+    assert clean.connection_loader is original
