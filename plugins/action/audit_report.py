@@ -16,6 +16,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.arguments import validate_arguments
 from ansible_collections.tenantdr.asr.plugins.module_utils.audit_report import build_document, render_html, to_json
 from ansible_collections.tenantdr.asr.plugins.module_utils.files import write_file_atomically
+from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_paused
 
 ARGUMENT_SPEC = dict(
     results=dict(type='list', elements='dict', required=True),
@@ -32,6 +33,10 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
+        with collector_paused():  # a thousand tenants' report (module_utils/memory.py)
+            return self._run(tmp, task_vars)
+
+    def _run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         params, problems, _no_log = validate_arguments(ARGUMENT_SPEC, self._task.args, bulk=('results',))
         if problems:
