@@ -16,7 +16,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.tenantdr.asr.plugins.module_utils.arguments import validate_arguments
 from ansible_collections.tenantdr.asr.plugins.module_utils.audit_report import build_document, render_html, to_json
 from ansible_collections.tenantdr.asr.plugins.module_utils.files import write_file_atomically
-from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_paused
+from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_eased
 
 ARGUMENT_SPEC = dict(
     results=dict(type='list', elements='dict', required=True),
@@ -33,7 +33,7 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
-        with collector_paused():  # a thousand tenants' report (module_utils/memory.py)
+        with collector_eased():  # a thousand tenants' report (module_utils/memory.py)
             return self._run(tmp, task_vars)
 
     def _run(self, tmp=None, task_vars=None):

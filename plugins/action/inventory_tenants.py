@@ -13,7 +13,7 @@ import time
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_paused
+from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_eased
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import (
     STATES, TOPOLOGIES, TOPOLOGY_SETTINGS, group_by_vcenter, tenant_record, topology_settings)
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import run_vcenter_tenants, vcenter_tenants_options
@@ -36,7 +36,7 @@ class ActionModule(ActionBase):
                              'role_privilege_mode', 'delete_unused_roles'))
 
     def run(self, tmp=None, task_vars=None):
-        with collector_paused():  # a thousand tenants' records and checks (module_utils/memory.py)
+        with collector_eased():  # a thousand tenants' records and checks (module_utils/memory.py)
             return self._run(tmp, task_vars)
 
     def _run(self, tmp=None, task_vars=None):

@@ -19,7 +19,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import preflight
-from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_paused
+from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_eased
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import HAS_PYVMOMI, VCenterConnection, save_inventory
 from ansible_collections.tenantdr.asr.plugins.plugin_utils.host_variables import (
     InventoryVariables, context_records, credentials_map, save_context_records)
@@ -47,7 +47,7 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
-        with collector_paused():  # a thousand tenants' records and checks (module_utils/memory.py)
+        with collector_eased():  # a thousand tenants' records and checks (module_utils/memory.py)
             return self._run(tmp, task_vars)
 
     def _run(self, tmp=None, task_vars=None):

@@ -25,7 +25,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib, remove_values
 
 from ansible_collections.tenantdr.asr.plugins.module_utils.arguments import validate_arguments
-from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_paused
+from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_eased
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import PlanError
 from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import ProfileError
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
@@ -85,7 +85,7 @@ class VCenterRun:
     def run(self, work):
         """Run ``work(self)`` and end with its result, or fail with one clear message."""
         try:
-            with collector_paused():
+            with collector_eased():
                 result = work(self)
         except PlanError as exc:
             extra = {}

@@ -1,46 +1,61 @@
-"""module_utils.memory.collector_paused: the cyclic garbage collector is off inside, back as it was after (also after an
-error, and when it was off before)."""
+"""module_utils.memory.collector_eased: during a bulk job young objects are collected every 50,000 allocations (not
+700), what was alive before is set aside, reference cycles made by the job are still freed, and the thresholds are
+back as they were after (also after an error)."""
 from __future__ import annotations
 
 import gc
 
 import pytest
 
-from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_paused
+from ansible_collections.tenantdr.asr.plugins.module_utils.memory import collector_eased
 
 
-def test_paused_inside_and_back_after_even_after_an_error():
+@pytest.fixture(autouse=True)
+def default_collector():
+    before = gc.get_threshold()
     gc.enable()
-    with collector_paused():
-        assert not gc.isenabled()
-        with collector_paused():  # nested: still off, and the outer block still ends with it on
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(ValueError):
-        with collector_paused():
-            raise ValueError('bad tenant')
-    assert gc.isenabled()
-
-
-def test_a_collector_that_was_off_stays_off():
-    gc.disable()
-    try:
-        with collector_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
-def test_what_is_alive_before_is_set_aside_and_what_the_job_drops_is_still_freed():
-    gc.enable()
-    before = gc.get_freeze_count()
-    kept = [['acme', i] for i in range(1000)]  # lists: tracked by the collector (small plain dicts are not)
-    with collector_paused():
-        assert gc.get_freeze_count() >= before + len(kept)
-        cycle = []
-        cycle.append(cycle)  # a reference cycle made during the job: freed by the collector once it runs again
-        del cycle
-    assert gc.collect() >= 1
+    gc.set_threshold(700, 10, 10)  # Python's defaults
+    yield
+    gc.set_threshold(*before)
     gc.unfreeze()
+
+
+def test_thresholds_raised_inside_and_back_after_even_after_an_error():
+    with collector_eased():
+        assert gc.get_threshold() == (50000, 10, 10)
+        assert gc.isenabled()  # eased, not off
+        with collector_eased():
+            assert gc.get_threshold() == (50000, 10, 10)
+        assert gc.get_threshold() == (50000, 10, 10)
+    assert gc.get_threshold() == (700, 10, 10)
+    with pytest.raises(ValueError):
+        with collector_eased():
+            raise ValueError('bad tenant')
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_a_higher_threshold_already_set_is_kept():
+    gc.set_threshold(80000, 10, 10)
+    with collector_eased():
+        assert gc.get_threshold() == (80000, 10, 10)
+    assert gc.get_threshold() == (80000, 10, 10)
+
+
+def test_what_is_alive_before_is_set_aside_and_cycles_the_job_drops_are_freed_during_the_job():
+    kept = [['acme', i] for i in range(1000)]  # lists: tracked by the collector (small plain dicts are not)
+    freed = []
+
+    class Node:
+        def __init__(self):
+            self.me = self  # a reference cycle, as pyVmomi's deserializer leaves behind every call
+
+        def __del__(self):
+            freed.append(1)
+
+    before = gc.get_freeze_count()
+    with collector_eased():
+        assert gc.get_freeze_count() >= before + len(kept)
+        for _ in range(200000):  # allocations enough for several young collections at 50,000
+            Node()
+        assert len(freed) > 100000
+    assert kept[999] == ['acme', 999]
