@@ -39,9 +39,12 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import 
     ProfileError, check_privileges, plan_role, profile_privileges,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import directory_lookup
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import TENANT_KEYS
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     DEFAULT_DR_ROLE, READ_ONLY, TOPOLOGIES, TenantPlanError, build_plans, validate_tenant,
 )
+
+DEFAULT_PLACEMENT = TENANT_KEYS['placement'][1]
 
 POLICIES = ('fail', 'skip_invalid')
 STATES = ('present', 'absent')
@@ -177,6 +180,7 @@ def tenant_records_from_hostvars(hostvars, hosts, environ=None):
             'management_servers': get('tenant_management_servers', []),
             'allow_empty_selectors': get('tenant_allow_empty_selectors', False),
             'include_templates': get('tenant_include_templates', False),
+            'placement': get('tenant_placement', DEFAULT_PLACEMENT),
         }
         connection = get('tenantdr_azure_connection', {}) or {}
         azure = {

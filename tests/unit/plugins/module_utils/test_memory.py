@@ -1,4 +1,4 @@
-"""module_utils.memory.collector_eased: during a bulk job young objects are collected every 50,000 allocations (not
+"""module_utils.memory.collector_eased: during a bulk job young objects are collected every 5,000 allocations (not
 700), what was alive before is set aside, reference cycles made by the job are still freed, and the thresholds are
 back as they were after (also after an error)."""
 from __future__ import annotations
@@ -22,11 +22,11 @@ def default_collector():
 
 def test_thresholds_raised_inside_and_back_after_even_after_an_error():
     with collector_eased():
-        assert gc.get_threshold() == (50000, 10, 10)
+        assert gc.get_threshold() == (5000, 10, 10)
         assert gc.isenabled()  # eased, not off
         with collector_eased():
-            assert gc.get_threshold() == (50000, 10, 10)
-        assert gc.get_threshold() == (50000, 10, 10)
+            assert gc.get_threshold() == (5000, 10, 10)
+        assert gc.get_threshold() == (5000, 10, 10)
     assert gc.get_threshold() == (700, 10, 10)
     with pytest.raises(ValueError):
         with collector_eased():
@@ -55,7 +55,7 @@ def test_what_is_alive_before_is_set_aside_and_cycles_the_job_drops_are_freed_du
     before = gc.get_freeze_count()
     with collector_eased():
         assert gc.get_freeze_count() >= before + len(kept)
-        for _ in range(200000):  # allocations enough for several young collections at 50,000
+        for _ in range(200000):  # allocations enough for several young collections at 5,000
             Node()
         assert len(freed) > 100000
     assert kept[999] == ['acme', 999]

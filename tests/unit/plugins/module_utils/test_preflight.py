@@ -401,3 +401,11 @@ def test_custom_attributes_wanted_only_by_a_tenant_outside_the_run_are_read_in_t
     assert [x for x in log if x.startswith('inventory') or x in ('login', 'logout')] == [
         'login', 'inventory', 'inventory with custom attributes', 'logout']
     assert out['reads']['vcenters'] == 1
+
+
+def test_placement_is_checked_by_the_preflight_and_planned_as_the_converge_plans_it():
+    assert one()['definition']['placement'] == 'domain'  # the default of the guide's placement domains (DRS)
+    assert one(tenant_placement='exact')['definition']['placement'] == 'exact'
+    problems = pf.static_problems(one(tenant_placement='exakt'), ENV)
+    wrong = [p for p in problems if 'exakt' in p]
+    assert len(wrong) == 1 and 'domain' in wrong[0] and 'exact' in wrong[0], problems
