@@ -55,7 +55,7 @@ def test_what_is_alive_before_is_set_aside_and_cycles_the_job_drops_are_freed_du
     before = gc.get_freeze_count()
     with collector_eased():
         assert gc.get_freeze_count() >= before + len(kept)
-        for _ in range(200000):  # allocations enough for several young collections at 5,000
+        for _node in range(200000):  # allocations enough for several young collections at 5,000
             Node()
         assert len(freed) > 100000
     assert kept[999] == ['acme', 999]
