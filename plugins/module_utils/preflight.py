@@ -7,7 +7,9 @@ Three layers, so that the pure parts serve the action plugin, the tests and the 
 
 * :func:`tenant_records_from_hostvars` - the ONE place that turns a tenant host's inventory variables
   (``tenant_*``) into a record (the vCenter definition of ``tenant_plan``, the vCenter connection, the Azure
-  settings). The vCenter pipeline builds the same records; the two are meant to be one function.
+  settings). The definition has every key of the tenant schema (``tenant_model.TENANT_KEYS``) with its default; the
+  vCenter pipeline's ``tenant_model.tenant_record`` reads the same variables (the preflight hands it the other tenants'
+  records it made with it).
 * static checks (:func:`static_problems`, :func:`cross_tenant_problems`) - schema, names, formats, topology
   knobs, reusing the validators the modules already run (``tenant_plan.validate_tenant``,
   ``azure_vault.validate_vault_params``, ``azure_access.validate_access_params``,
@@ -39,12 +41,10 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import 
     ProfileError, check_privileges, plan_role, profile_privileges,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import directory_lookup
-from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import TENANT_KEYS
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import INVENTORY_KEYS, TENANT_KEYS
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     DEFAULT_DR_ROLE, READ_ONLY, TOPOLOGIES, TenantPlanError, build_plans, validate_tenant,
 )
-
-DEFAULT_PLACEMENT = TENANT_KEYS['placement'][1]
 
 POLICIES = ('fail', 'skip_invalid')
 STATES = ('present', 'absent')
@@ -167,21 +167,11 @@ def tenant_records_from_hostvars(hostvars, hosts, environ=None):
                     'validate_certs': _bool(validate, True),
                 },
             }
-        definition = {
-            'name': name,
-            'topology': topology,
-            'vcenter': vcenter['key'] if vcenter else '',
-            'access_account': get('tenant_access_account', ''),
-            'access_account_groups': get('tenant_access_account_groups', []),
-            'failback': get('tenant_failback', True),
-            'dr_role': get('tenant_dr_role', DEFAULT_DR_ROLE),
-            'vm_selectors': get('tenant_vm_selectors', {}),
-            'datacenters': get('tenant_datacenters', []),
-            'management_servers': get('tenant_management_servers', []),
-            'allow_empty_selectors': get('tenant_allow_empty_selectors', False),
-            'include_templates': get('tenant_include_templates', False),
-            'placement': get('tenant_placement', DEFAULT_PLACEMENT),
-        }
+        # every key of the tenant schema (tenant_model.TENANT_KEYS) from its tenant_<key> variable, with its default
+        definition = {k: get('tenant_' + k, copy.deepcopy(default)) for k, (_type, default) in TENANT_KEYS.items()
+                      if k in INVENTORY_KEYS and k not in ('name', 'topology')}
+        definition.update(name=name, topology=topology, vcenter=vcenter['key'] if vcenter else '',
+                          access_account=definition.get('access_account') or '')
         connection = get('tenantdr_azure_connection', {}) or {}
         azure = {
             'subscription_id': get('tenant_subscription_id') or (connection.get('subscription_id') if isinstance(connection, dict) else None)

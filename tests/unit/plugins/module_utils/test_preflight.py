@@ -409,3 +409,26 @@ def test_placement_is_checked_by_the_preflight_and_planned_as_the_converge_plans
     problems = pf.static_problems(one(tenant_placement='exakt'), ENV)
     wrong = [p for p in problems if 'exakt' in p]
     assert len(wrong) == 1 and 'domain' in wrong[0] and 'exact' in wrong[0], problems
+
+
+def test_every_tenant_variable_of_the_roles_reaches_the_preflight_definition():
+    """The tenant_* variables the topology roles document (roles/*/meta/argument_specs.yml), written here by hand with
+    values other than their defaults: each one reaches the definition the preflight checks and plans."""
+    r = one(tenant_access_account_groups=['acme-ops@vsphere.local'], tenant_failback=False, tenant_dr_role='ACME_DR',
+            tenant_datacenters=['/DC1'], tenant_management_servers=['/DC1/vm/mgmt/acme-cs01'],
+            tenant_allow_empty_selectors=True, tenant_include_templates=True, tenant_placement='exact')
+    assert r['definition'] == {
+        'name': 'acme', 'topology': 'shared_hsp', 'vcenter': 'vc1.example.com:443',
+        'access_account': 'acme-dr@vsphere.local', 'access_account_groups': ['acme-ops@vsphere.local'],
+        'failback': False, 'dr_role': 'ACME_DR', 'vm_selectors': {'folders': ['/DC1/vm/tenants/acme']},
+        'datacenters': ['/DC1'], 'management_servers': ['/DC1/vm/mgmt/acme-cs01'], 'allow_empty_selectors': True,
+        'include_templates': True, 'placement': 'exact'}
+    # and the defaults of a tenant that sets none of them; a default is never shared between two records
+    a, b = records({'acme': host(), 'globex': host(tenant_access_account='globex-dr@vsphere.local')})
+    assert {k: a['definition'][k] for k in ('access_account_groups', 'failback', 'dr_role', 'datacenters',
+                                            'management_servers', 'allow_empty_selectors', 'include_templates',
+                                            'placement')} == {
+        'access_account_groups': [], 'failback': True, 'dr_role': 'Azure_Site_Recovery', 'datacenters': [],
+        'management_servers': [], 'allow_empty_selectors': False, 'include_templates': False, 'placement': 'domain'}
+    a['definition']['datacenters'].append('/DC9')
+    assert b['definition']['datacenters'] == []
