@@ -28,6 +28,7 @@ and, on request, the plan (role and permission changes per vCenter, from ``role_
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import copy
 import os
 import sys
@@ -45,6 +46,7 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import I
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     DEFAULT_DR_ROLE, READ_ONLY, TOPOLOGIES, TenantPlanError, build_plans, validate_tenant,
 )
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import selects_by
 
 POLICIES = ('fail', 'skip_invalid')
 STATES = ('present', 'absent')
@@ -551,10 +553,18 @@ def vcenter_plan(snap, group, valid_hosts, role_mode=None):
     return out
 
 
-def needs_custom_attributes(group):
+def _selects_by_custom_attributes(group):
     """True when a tenant of the vCenter group (run or context) selects VMs by custom attribute values."""
-    return any(isinstance(r['definition'].get('vm_selectors'), dict) and r['definition']['vm_selectors'].get('custom_attributes')
-               for r in list(group['run']) + list(group['context']))
+    return selects_by([r['definition'] for r in list(group['run']) + list(group['context'])], 'custom_attributes')
+
+
+def _read_vcenter(vc, group, plan):
+    """The preflight's reads on one open session: the inventory (with the VMs' custom attribute values only when a
+    tenant of the group selects by them) and, for the plan, every permission."""
+    snap = vc.read_snapshot(with_permissions=False, custom_attributes=_selects_by_custom_attributes(group))
+    if plan:
+        snap.permissions = vc.read_permissions()
+    return snap
 
 
 class VCenterReads:
@@ -581,9 +591,7 @@ class VCenterReads:
         session = connect(group['connection'])
         vc = session.__enter__()  # pylint: disable=unnecessary-dunder-call  # closed by close(), after the checks
         try:
-            snap = vc.read_snapshot(with_permissions=False, custom_attributes=needs_custom_attributes(group))
-            if plan:
-                snap.permissions = vc.read_permissions()
+            snap = _read_vcenter(vc, group, plan)
         except BaseException:
             session.__exit__(*sys.exc_info())
             raise
@@ -626,24 +634,21 @@ def check_vcenter(connect, group, plan=False, valid_hosts=None, reads=None, key=
 
     ``connect(connection) -> context manager`` yielding a ``vcenter.VCenterConnection``-like object (``read_snapshot``,
     ``read_permissions``, ``principal_exists``). ``reads``/``key``: a :class:`VCenterReads` that may hold this vCenter's
-    session and reads already (then ``connect`` is not used). Returns ``(problems, warnings, snapshot)``.
+    session and reads already (then ``connect`` is not used; the session is closed by the VCenterReads). Returns
+    ``(problems, warnings, snapshot)``.
     """
-    # the VMs' custom attribute values only when a tenant of this vCenter selects by them
-    needs_attributes = needs_custom_attributes(group)
     early = reads.take(key) if reads is not None else None
-    if early is not None:
-        vc, snap = early
-        if needs_attributes and not snap.about.get('custom_attributes_read', True):
-            # an other tenant of the vCenter selects by custom attributes, none of the run's does: read them too
-            permissions = snap.permissions
-            snap = vc.read_snapshot(with_permissions=False, custom_attributes=True)
-            snap.permissions = permissions
-        problems, warnings = vcenter_problems(snap, group, directory_lookup(vc))
-        return problems, warnings, snap
-    with connect(group['connection']) as vc:
-        snap = vc.read_snapshot(with_permissions=False, custom_attributes=needs_attributes)
-        if plan:
-            snap.permissions = vc.read_permissions()
+    with contextlib.ExitStack() as stack:
+        if early is not None:
+            vc, snap = early
+            if not snap.about.get('custom_attributes_read', True) and _selects_by_custom_attributes(group):
+                # an other tenant of the vCenter selects by custom attributes, none of the run's does: read them too
+                permissions = snap.permissions
+                snap = vc.read_snapshot(with_permissions=False, custom_attributes=True)
+                snap.permissions = permissions
+        else:
+            vc = stack.enter_context(connect(group['connection']))
+            snap = _read_vcenter(vc, group, plan)
         problems, warnings = vcenter_problems(snap, group, directory_lookup(vc))
     return problems, warnings, snap
 

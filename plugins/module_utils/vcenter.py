@@ -17,6 +17,7 @@ The snapshot is plain Python data (dicts, lists, strings), so the planning code 
 """
 from __future__ import annotations
 
+import concurrent.futures
 import errno
 import http.client
 import marshal
@@ -24,7 +25,6 @@ import random
 import socket
 import ssl
 import sys
-import threading
 import time
 
 from ansible.module_utils.basic import env_fallback
@@ -333,27 +333,6 @@ def _annotate(objects):
             obj['compute'] = compute
 
 
-class _Background:
-    """``call()`` run in a thread of its own; :meth:`result` waits for it and returns its value or raises its error."""
-
-    def __init__(self, call):
-        self._value = self._error = None
-        self._thread = threading.Thread(target=self._run, args=(call,), name='tenantdr-vcenter-read', daemon=True)
-        self._thread.start()
-
-    def _run(self, call):
-        try:
-            self._value = call()
-        except BaseException as exc:  # pylint: disable=broad-except  # handed to the caller by result()
-            self._error = exc
-
-    def result(self):
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
 class VCenterConnection:
     """A logged-in pyVmomi session plus the bulk readers and writers the modules use.
 
@@ -447,19 +426,18 @@ class VCenterConnection:
 
         ``custom_attributes=False``: the VMs' custom attribute values are not read (no tenant selects by them; about an
         eighth of the inventory answer); ``snap.about['custom_attributes_read']`` says so."""
-        snap = None
-        permissions = None
-        if inventory_file:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix='tenantdr-permissions') as pool:
+            # RetrieveAllPermissions waits on vCenter while the saved inventory is loaded
+            permissions = pool.submit(self.read_permissions) if with_permissions and inventory_file else None
+            snap = None
+            if inventory_file:
+                snap, self.inventory_source = load_inventory(inventory_file, self.identity(), inventory_max_age,
+                                                             custom_attributes=custom_attributes)
+            if snap is None:
+                snap = self.retry(lambda: self._read_inventory(custom_attributes), 'RetrievePropertiesEx (inventory)')
+                self.inventory_source = 'read from vCenter' + (' (%s)' % self.inventory_source if inventory_file else '')
             if with_permissions:
-                # RetrieveAllPermissions waits on vCenter while the saved inventory is loaded here
-                permissions = _Background(self.read_permissions)
-            snap, self.inventory_source = load_inventory(inventory_file, self.identity(), inventory_max_age,
-                                                         custom_attributes=custom_attributes)
-        if snap is None:
-            snap = self.retry(lambda: self._read_inventory(custom_attributes), 'RetrievePropertiesEx (inventory)')
-            self.inventory_source = 'read from vCenter' + (' (%s)' % self.inventory_source if inventory_file else '')
-        if with_permissions:
-            snap.permissions = permissions.result() if permissions is not None else self.read_permissions()
+                snap.permissions = permissions.result() if permissions is not None else self.read_permissions()
         return snap
 
     def _collect(self, obj_specs, prop_specs):
@@ -789,17 +767,24 @@ def load_inventory(path, identity, max_age, now=None, custom_attributes=False):
     return snap, 'the preflight\'s inventory read of %.1f s ago' % age
 
 
+def selects_by(tenants, selector):
+    """True when a tenant definition of ``tenants`` has a non-empty ``vm_selectors.<selector>`` (e.g.
+    ``custom_attributes``, ``tags``: selectors whose data is read only when some tenant uses them). Definitions not
+    validated yet are fine: a ``vm_selectors`` that is not a dictionary selects by nothing."""
+    return any(isinstance((t or {}).get('vm_selectors'), dict) and t['vm_selectors'].get(selector) for t in tenants or [])
+
+
 def read_plan_snapshot(connection, tenants, with_permissions=True, inventory_file=None,
                        inventory_max_age=INVENTORY_MAX_AGE) -> Snapshot:
     """The one inventory read of every module that builds tenant plans (tenant_mapping, tenant_isolation_audit,
     vcenter_tenants): the whole inventory, roles and privileges, the VMs' custom attribute values when a tenant selects by
     them, and (``with_permissions``) every permission. ``tenants`` are the validated tenant definitions the plans are
     for, so a read that only some selectors need (custom attributes, vSphere tags) is decided here, in one place."""
-    needs_attributes = any((t.get('vm_selectors') or {}).get('custom_attributes') for t in tenants or [])
     snap = connection.read_snapshot(with_permissions=with_permissions, inventory_file=inventory_file,
-                                    inventory_max_age=inventory_max_age, custom_attributes=needs_attributes)
+                                    inventory_max_age=inventory_max_age,
+                                    custom_attributes=selects_by(tenants, 'custom_attributes'))
     # vm_selectors.tags (issue 13): one bulk vAPI read of every tag's attached VMs, only when a tenant selects by tag.
-    if not any((t.get('vm_selectors') or {}).get('tags') for t in tenants or []):
+    if not selects_by(tenants, 'tags'):
         snap.tag_attachments = {}
         return snap
     # vcenter_tags imports this module (and the REST client): imported here, when a tenant selects by tag.
