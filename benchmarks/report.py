@@ -117,9 +117,14 @@ def targets(rows, comps):
             repeated.setdefault((r['tenants'], r['phase'], r.get('flavour'), r['delay_ms']), []).append(r)
     for (T, phase, fl, d), rs in sorted(repeated.items()):
         if len(rs) > 1:
-            walls = [r['wall_s'] for r in sorted(rs, key=lambda x: x.get('repeat', 1))]
-            out.append('- T=%d %s (%s, %d ms), %d runs: %s s; median %s s' % (
-                T, phase, fl, d, len(walls), ', '.join(fmt_s(w) for w in walls), fmt_s(statistics.median(walls))))
+            rs = sorted(rs, key=lambda x: x.get('repeat', 1))
+            walls = [r['wall_s'] for r in rs]
+            line = '- T=%d %s (%s, %d ms), %d runs: %s s; median %s s' % (
+                T, phase, fl, d, len(walls), ', '.join(fmt_s(w) for w in walls), fmt_s(statistics.median(walls)))
+            if all(r.get('speed_probe_s') for r in rs):
+                line += '; CPU %s s; speed probe %s s' % (', '.join(fmt_s(r['cpu_s']) for r in rs),
+                                                          ', '.join('%.2f' % r['speed_probe_s'] for r in rs))
+            out.append(line)
     for r in rows:
         if is_ours(r) and r['tenants'] >= 1000 and not r.get('sweep'):
             out.append('- T=%d %s (%s, %d ms): %s in %s s%s' % (

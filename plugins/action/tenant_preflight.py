@@ -83,10 +83,11 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail('tenant_preflight needs azure-identity, azure-mgmt-resource, azure-mgmt-recoveryservices '
                                         'and azure-mgmt-authorization on the controller for the Azure checks (or azure: false)')
             azure_session = AzureSession
-        # the run's vCenters are read (in a thread) while the other tenant hosts' variables are read here
+        # the run's vCenters are read (each in a child process) while the other tenant hosts' variables are read here
         early_reads = None
         if vcenter_connect is not None:
-            early_reads = preflight.VCenterReads(vcenter_connect, preflight.vcenter_groups(records, run_hosts), plan=args['plan'])
+            early_reads = preflight.VCenterReads(vcenter_connect, preflight.vcenter_groups(records, run_hosts), plan=args['plan'],
+                                                 workdir=C.DEFAULT_LOCAL_TMP)
         try:
             if isinstance(hostvars, InventoryVariables):
                 hostvars.read(others)

@@ -30,8 +30,9 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import copy
+import marshal
 import os
-import sys
+import tempfile
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
@@ -42,11 +43,11 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import 
     ProfileError, check_privileges, plan_role, profile_privileges,
 )
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_converge import directory_lookup
-from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import INVENTORY_KEYS, TENANT_KEYS
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import INVENTORY_KEYS, TENANT_KEYS, selects_by
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
-    DEFAULT_DR_ROLE, READ_ONLY, TOPOLOGIES, TenantPlanError, build_plans, validate_tenant,
+    DEFAULT_DR_ROLE, READ_ONLY, TOPOLOGIES, TenantPlanError, plans_for, validate_tenant,
 )
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import selects_by
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import Snapshot
 
 POLICIES = ('fail', 'skip_invalid')
 STATES = ('present', 'absent')
@@ -416,9 +417,8 @@ def vcenter_problems(snap, group, principal_exists=None):
         if not tenants:
             continue
         try:
-            result = build_plans(snap, tenants)
-            # kept for vcenter_plan: the same tenants on the same inventory give the same plans
-            group.setdefault('plans_cache', {})[tuple(t['name'] for t in tenants)] = result
+            # kept with the snapshot: vcenter_plan, and the converge of this run (with the saved inventory), reuse them
+            result = plans_for(snap, tenants)
             for w in result['warnings']:
                 for x in run_records:
                     if w.startswith('tenant %s:' % x['name']):
@@ -454,25 +454,21 @@ def vcenter_problems(snap, group, principal_exists=None):
                             "of its own (default %s)" % (existing['name'], DEFAULT_DR_ROLE))
     # principals
     if principal_exists is not None:
-        holding = {principal_key(p['principal']) for p in snap.permissions}
-        asked = {}
+        by_key = {}
         for r in present:
             d = r['definition']
             groups = [g for g in (d.get('access_account_groups') or []) if isinstance(g, str)]
-            wanted = [(d.get('access_account'), False)] + [(g, True) for g in groups]
-            for principal, is_group in wanted:
-                if not isinstance(principal, str) or not principal.strip():
-                    continue
-                key = (principal_key(principal), is_group)
-                if key[0] in holding:
-                    continue
-                if key not in asked:
-                    asked[key] = principal_exists(principal.strip(), is_group)
-                if not asked[key]:
-                    add(problems, r['host'], "%s '%s' is not known to vCenter's user directory (RetrieveUserGroups); create it in "
-                        "vCenter SSO or the identity source first (%s)"
-                        % ('group' if is_group else 'access account', principal,
-                           'tenant_access_account_groups' if is_group else 'tenant_access_account'))
+            for principal, is_group in [(d.get('access_account'), False)] + [(g, True) for g in groups]:
+                if isinstance(principal, str) and principal.strip():
+                    by_key.setdefault((principal_key(principal), is_group), []).append((r, principal))
+        for principal, is_group in _answers_wanted(snap, group):
+            if principal_exists(principal, is_group):
+                continue
+            for r, named in by_key[(principal_key(principal), is_group)]:
+                add(problems, r['host'], "%s '%s' is not known to vCenter's user directory (RetrieveUserGroups); create it in "
+                    "vCenter SSO or the identity source first (%s)"
+                    % ('group' if is_group else 'access account', named,
+                       'tenant_access_account_groups' if is_group else 'tenant_access_account'))
     return problems, warnings
 
 
@@ -506,10 +502,9 @@ def vcenter_plan(snap, group, valid_hosts, role_mode=None):
         out['roles'].append({'name': plan['name'], 'action': plan['action'], 'added': plan['added'], 'removed': plan['removed']})
         if existing is None:
             roles.append({'id': 'new:%s' % name, 'name': name, 'label': name, 'system': False, 'privileges': plan['privileges']})
-    plan_snap = type(snap)(snap.objects, snap.root, roles, snap.privileges, snap.permissions, snap.about)
+    plan_snap = type(snap)(snap.objects, snap.root, roles, snap.privileges, snap.permissions, snap.about, plans=snap.plans)
     assignments = []
     units = list(_mapping_units({'run': present, 'context': group['context']}))
-    plan_group = {'plans_cache': group.get('plans_cache', {})}
     for run_records, context in units:
         tenants = []
         for r in run_records + context:
@@ -517,8 +512,7 @@ def vcenter_plan(snap, group, valid_hosts, role_mode=None):
             if not errors:
                 tenants.append(t)
         try:
-            key = tuple(t['name'] for t in tenants)
-            result = plan_group['plans_cache'].get(key) or build_plans(plan_snap, tenants)
+            result = plans_for(plan_snap, tenants)
         except TenantPlanError:
             continue  # reported as problems
         names = {x['name'] for x in run_records}
@@ -567,60 +561,112 @@ def _read_vcenter(vc, group, plan):
     return snap
 
 
+class VCenterReadFailed(Exception):
+    """A vCenter read in a child process failed; the text is what the read raised."""
+
+
+def _answers_wanted(snap, group):
+    """Each ``(principal, is_group)`` the preflight asks the user directory about: the access accounts and groups of the
+    run's present tenants that hold no permission on the vCenter yet (one that holds one exists)."""
+    holding = {principal_key(p['principal']) for p in snap.permissions}
+    out, seen = [], set()
+    for r in group['run']:
+        if r['state'] != 'present':
+            continue
+        d = r['definition']
+        groups = [g for g in (d.get('access_account_groups') or []) if isinstance(g, str)]
+        for principal, is_group in [(d.get('access_account'), False)] + [(g, True) for g in groups]:
+            if not isinstance(principal, str) or not principal.strip():
+                continue
+            key = (principal_key(principal), is_group)
+            if key[0] in holding or key in seen:
+                continue
+            seen.add(key)
+            out.append((principal.strip(), is_group))
+    return out
+
+
+def _read_in_child(connect, group, plan, path):
+    """The child process of :class:`VCenterReads`: log in, read, ask the directory, log out, write what it read (or why
+    it could not) to ``path`` in ``marshal`` form, and end without running anything of the parent's."""
+    try:
+        try:
+            with connect(group['connection']) as vc:
+                snap = _read_vcenter(vc, group, plan)
+                exists = directory_lookup(vc)
+                answers = [(principal, is_group, bool(exists(principal, is_group)))
+                           for principal, is_group in _answers_wanted(snap, group)]
+            data = marshal.dumps(('read', dict(objects=snap.objects, root=snap.root, roles=snap.roles,
+                                               privileges=snap.privileges, permissions=snap.permissions,
+                                               about=snap.about), answers))
+        except Exception as exc:  # pylint: disable=broad-except  # reported for the run's tenants, as the parent would
+            data = marshal.dumps(('failed', str(exc)))
+        with open(path, 'wb') as f:
+            f.write(data)
+    finally:
+        os._exit(0)  # pylint: disable=protected-access  # a forked child never returns into the parent's code
+
+
 class VCenterReads:
-    """The preflight's vCenter reads, started before the other tenants' variables are read.
+    """The preflight's vCenter reads, started before the other tenants' variables are read, each in a child process.
 
     A one-tenant run into a shared vCenter reads the whole inventory (the new tenant's selections are checked against
-    every other tenant's) and the variables of every other tenant host; the first waits on vCenter, the second is
-    controller work. Built from the run's own records (``groups`` = :func:`vcenter_groups` of them), this logs in to each
-    vCenter and reads its inventory (and, for the plan, its permissions) in a thread, while the caller goes on;
-    :func:`check_vcenter` then takes the open session and what it read. Reads only: a read that fails is raised to
-    check_vcenter, which reports it as it would its own. :meth:`close` logs out of every session, used or not."""
+    every other tenant's) and the variables of every other tenant host. Both are CPU work in Python: the inventory
+    answer of a 1,000-tenant vCenter is ~16 MB of XML to parse. Built from the run's own records (``groups`` =
+    :func:`vcenter_groups` of them), this forks one child per vCenter, which logs in, reads the inventory (and, for the
+    plan, every permission), asks the user directory about the run's principals (:func:`_answers_wanted`), logs out and
+    hands what it read over in a private file (0600, removed when taken); meanwhile the caller reads the variables on
+    the controller's other core. :func:`check_vcenter` takes the result. Reads only: a read that fails is raised to
+    check_vcenter as :class:`VCenterReadFailed` with the text of the failure, and reported as it would report its own.
+    :meth:`close` waits for every child and removes its file, taken or not.
 
-    def __init__(self, connect, groups, plan=False):
-        self._futures = {}
-        self._pool = None
-        if groups:
-            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(groups),
-                                                               thread_name_prefix='tenantdr-vcenter-read')
-            self._futures = {key: self._pool.submit(self._open, connect, group, plan)
-                             for key, group in sorted(groups.items())}
+    Forking is safe here: the caller is an Ansible worker process, forked itself, and has started no thread."""
+
+    def __init__(self, connect, groups, plan=False, workdir=None):
+        self._children = {}
+        for key, group in sorted(groups.items()):
+            fd, path = tempfile.mkstemp(prefix='tenantdr-read-', suffix='.bin', dir=workdir)
+            os.close(fd)
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover  # the child; coverage does not follow it
+                _read_in_child(connect, group, plan, path)
+            self._children[key] = (pid, path)
 
     @staticmethod
-    def _open(connect, group, plan):
-        session = connect(group['connection'])
-        vc = session.__enter__()  # pylint: disable=unnecessary-dunder-call  # closed by close(), after the checks
+    def _collect(pid, path):
+        os.waitpid(pid, 0)
         try:
-            snap = _read_vcenter(vc, group, plan)
-        except BaseException:
-            session.__exit__(*sys.exc_info())
-            raise
-        return session, vc, snap
+            with open(path, 'rb') as f:
+                raw = f.read()
+        finally:
+            os.unlink(path)
+        try:
+            return marshal.loads(raw)
+        except (EOFError, ValueError, TypeError):
+            return ('failed', 'the read in a child process ended without an answer')
 
     def take(self, key):
-        """``(vc, snapshot)`` read for the vCenter ``key`` (waits for it; raises what the read raised), or None when this
-        vCenter was not read early."""
-        future = self._futures.get(key)
-        if future is None:
+        """``(snapshot, {(principal key, is_group): exists})`` read for the vCenter ``key`` (waits for it; raises
+        VCenterReadFailed), or None when this vCenter was not read early."""
+        child = self._children.pop(key, None)
+        if child is None:
             return None
-        _session, vc, snap = future.result()
-        return vc, snap
+        answer = self._collect(*child)
+        if answer[0] != 'read':
+            raise VCenterReadFailed(answer[1])
+        data = answer[1]
+        snap = Snapshot(data['objects'], data['root'], data['roles'], data['privileges'], data['permissions'],
+                        about=data['about'])
+        return snap, {(principal_key(principal), is_group): exists for principal, is_group, exists in answer[2]}
 
     def close(self):
-        """Log out of every session opened (waiting for reads still running)."""
-        for future in self._futures.values():
+        """Wait for every child not taken and remove its file."""
+        children, self._children = self._children, {}
+        for pid, path in children.values():
             try:
-                session = future.result()[0]
-            except Exception:  # pylint: disable=broad-except  # the failure was reported by check_vcenter (or unused)
-                continue
-            try:
-                session.__exit__(None, None, None)
-            except Exception:  # pylint: disable=broad-except  # a logout that fails changes nothing
+                self._collect(pid, path)
+            except OSError:
                 pass
-        self._futures = {}
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
 
     def __enter__(self):
         return self
@@ -634,23 +680,45 @@ def check_vcenter(connect, group, plan=False, valid_hosts=None, reads=None, key=
 
     ``connect(connection) -> context manager`` yielding a ``vcenter.VCenterConnection``-like object (``read_snapshot``,
     ``read_permissions``, ``principal_exists``). ``reads``/``key``: a :class:`VCenterReads` that may hold this vCenter's
-    session and reads already (then ``connect`` is not used; the session is closed by the VCenterReads). Returns
-    ``(problems, warnings, snapshot)``.
+    reads already (then ``connect`` is used only when a tenant outside the run needs more: the VMs' custom attribute
+    values, or a principal the early read did not ask about). Returns ``(problems, warnings, snapshot)``.
     """
     early = reads.take(key) if reads is not None else None
     with contextlib.ExitStack() as stack:
-        if early is not None:
-            vc, snap = early
+        opened = []
+
+        def session():
+            if not opened:
+                opened.append(stack.enter_context(connect(group['connection'])))
+            return opened[0]
+
+        if early is None:
+            snap = _read_vcenter(session(), group, plan)
+            exists = directory_lookup(session())
+        else:
+            snap, answers = early
             if not snap.about.get('custom_attributes_read', True) and _selects_by_custom_attributes(group):
                 # an other tenant of the vCenter selects by custom attributes, none of the run's does: read them too
                 permissions = snap.permissions
-                snap = vc.read_snapshot(with_permissions=False, custom_attributes=True)
+                snap = session().read_snapshot(with_permissions=False, custom_attributes=True)
                 snap.permissions = permissions
-        else:
-            vc = stack.enter_context(connect(group['connection']))
-            snap = _read_vcenter(vc, group, plan)
-        problems, warnings = vcenter_problems(snap, group, directory_lookup(vc))
+            exists = _answered(answers, lambda: directory_lookup(session()))
+        problems, warnings = vcenter_problems(snap, group, exists)
     return problems, warnings, snap
+
+
+def _answered(answers, lookup):
+    """``principal_exists`` from the early read's answers, asking ``lookup()`` (made on first use) for any other."""
+    made = []
+
+    def exists(principal, is_group):
+        key = (principal_key(principal), is_group)
+        if key not in answers:
+            if not made:
+                made.append(lookup())
+            answers[key] = made[0](principal, is_group)
+        return answers[key]
+    return exists
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import (
     PlanError, plan_changes, principal_key, summarize, write_batches)
 from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import (
     SYSTEM_PRIVILEGES, ProfileError, check_privileges, compatibility, plan_role, profile_privileges)
-from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import READ_ONLY, build_plans, validate_tenants
+from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import READ_ONLY, plans_for, validate_tenants
 from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import read_plan_snapshot
 
 #: Placeholder role ids of DR roles that check mode would create (negative, below every vCenter system role id).
@@ -329,7 +329,7 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
     lines = []
     result = dict(vcenter=label, mode=mode, roles=[], plans=[], permissions={}, offboarding={}, audit={},
                   leftovers={}, blocking=[], writes=0, changed=False)
-    plan_result = build_plans(snap, remaining) if remaining else dict(plans=[], owners={}, warnings=[], assignments=[])
+    plan_result = plans_for(snap, remaining) if remaining else dict(plans=[], owners={}, warnings=[], assignments=[])
     result['warnings'] = plan_result['warnings']
 
     if mode == 'audit':

@@ -65,6 +65,13 @@ def vcenter_key(hostname, port=443):
     return '%s:%d' % (str(hostname).strip().lower(), int(port))
 
 
+def selects_by(tenants, selector):
+    """True when a tenant definition of ``tenants`` has a non-empty ``vm_selectors.<selector>`` (e.g.
+    ``custom_attributes``, ``tags``: selectors whose data is read only when some tenant uses them). Definitions not
+    validated yet are fine: a ``vm_selectors`` that is not a dictionary selects by nothing."""
+    return any(isinstance((t or {}).get('vm_selectors'), dict) and t['vm_selectors'].get(selector) for t in tenants or [])
+
+
 def _port(value, where, errors):
     try:
         return int(value if value is not None else 443)

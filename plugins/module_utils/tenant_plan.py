@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import hashlib
+import json
 import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -49,7 +51,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import PlanError, principal_key, validate_principal
 # The tenant schema lives in tenant_model (one place for validation, docs and the roles); re-exported here.
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import (  # noqa: F401 pylint: disable=unused-import
-    DEFAULT_DR_ROLE, PLACEMENTS, REQUIRED_KEYS, SELECTOR_KEYS, TENANT_KEYS, TOPOLOGIES)
+    DEFAULT_DR_ROLE, PLACEMENTS, REQUIRED_KEYS, SELECTOR_KEYS, TENANT_KEYS, TOPOLOGIES, selects_by)
 
 KINDS = ('vcenter_root', 'datacenter', 'cluster', 'host', 'datastore', 'datastore_cluster', 'network',
          'management_server', 'tenant_vm')
@@ -566,6 +568,28 @@ def build_plans(snap, tenants):
             owners[v] = t['name']
     assignments = [a for p in plans for a in p['assignments']]
     return dict(plans=plans, assignments=assignments, warnings=warnings, owners=owners)
+
+
+def plans_key(tenants):
+    """What plans depend on besides the inventory objects: the validated tenant definitions, in their order."""
+    return hashlib.sha256(json.dumps(tenants, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+def plans_for(snap, tenants):
+    """:func:`build_plans` of validated ``tenants`` on ``snap``, built once per snapshot.
+
+    Plans depend only on the inventory objects and the definitions (not on roles or permissions). A snapshot keeps the
+    plans built on it (``snap.plans``, keyed by :func:`plans_key`), and a saved inventory carries them: the preflight's
+    plans of every tenant of a vCenter go to the converge of the same run with the inventory they were built on, which
+    then plans nothing again when its tenants are the same. Tenants that select VMs by vSphere tag are always planned
+    anew (tag attachments are read by the converge, not kept with the inventory)."""
+    if selects_by(tenants, 'tags'):
+        return build_plans(snap, tenants)
+    key = plans_key(tenants)
+    known = snap.plans.get(key)
+    if known is None:
+        known = snap.plans[key] = build_plans(snap, tenants)
+    return known
 
 
 def _cross_tenant_conflicts(snap, tenants, selections, mgmt):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 
+import os
+
 import pytest
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import preflight as pf
@@ -327,12 +329,29 @@ def test_csp_inputs_are_preflight_problems():
 
 
 # ------------------------------------------------------------------------------------------------- early vCenter reads
-class FakeVCenter:
-    """A vCenter connection as check_vcenter uses it; ``log`` records every call in order."""
+class CallLog:
+    """Calls in order, kept in a file: the early reads run in a child process (fork), whose list would be its own."""
 
-    def __init__(self, log, fail_login=False):
+    def __init__(self, path):
+        self.path = path
+        path.write_text('')
+
+    def append(self, call):
+        with open(self.path, 'a') as f:
+            f.write(call + '\n')
+
+    def calls(self):
+        return self.path.read_text().splitlines()
+
+
+class FakeVCenter:
+    """A vCenter connection as check_vcenter uses it; ``log`` records every call in order. The directory knows every
+    principal but ``unknown``."""
+
+    def __init__(self, log, fail_login=False, unknown=()):
         self.log = log
         self.fail_login = fail_login
+        self.unknown = set(unknown)
         self.content = self  # directory_lookup asks content.userDirectory
         self.userDirectory = self
 
@@ -360,46 +379,62 @@ class FakeVCenter:
         return []
 
     def principal_exists(self, principal, is_group):
-        return True
+        self.log.append('principal_exists %s' % principal)
+        return principal not in self.unknown
 
 
-def early_run(hostvars, run, fail_login=False, plan=False):
-    log = []
+def early_run(tmp_path, hostvars, run, fail_login=False, plan=False, unknown=()):
+    log = CallLog(tmp_path / 'calls.log')
     recs = records(hostvars)
     run_records = [r for r in recs if r['host'] in run]
-    reads = pf.VCenterReads(lambda connection: FakeVCenter(log, fail_login), pf.vcenter_groups(run_records, run), plan=plan)
+    reads = pf.VCenterReads(lambda connection: FakeVCenter(log, fail_login, unknown), pf.vcenter_groups(run_records, run),
+                            plan=plan, workdir=str(tmp_path))
     try:
         log.append('early reads started')
-        out = pf.run_preflight(recs, run, vcenter_connect=lambda connection: pytest.fail('connected a second time'),
+        out = pf.run_preflight(recs, run, vcenter_connect=lambda connection: FakeVCenter(log, fail_login, unknown),
                                plan=plan, environ=ENV, vcenter_reads=reads)
     finally:
         reads.close()
-    return out, log
+    assert not [f for f in os.listdir(tmp_path) if f.startswith('tenantdr-read-')]  # the hand-over files are removed
+    return out, log.calls()
 
 
-def test_early_reads_are_the_one_login_and_inventory_read_and_the_session_is_closed_once():
-    out, log = early_run({'acme': host()}, ['acme'], plan=True)
-    # one session: login, inventory, permissions (plan), the directory, logout - nothing twice
-    assert [x for x in log if x != 'early reads started'] == ['login', 'inventory', 'permissions', 'RetrieveUserGroups',
-                                                              'logout']
+def test_early_reads_are_the_one_login_and_inventory_read_and_the_session_is_closed_once(tmp_path):
+    out, log = early_run(tmp_path, {'acme': host()}, ['acme'], plan=True)
+    # one session, in the child: login, inventory, permissions (plan), the directory, logout - nothing twice, and the
+    # preflight itself connects no more
+    assert sorted(x for x in log if x != 'early reads started') == sorted([
+        'login', 'inventory', 'permissions', 'RetrieveUserGroups', 'principal_exists acme-dr@vsphere.local', 'logout'])
+    assert log.index('login') < log.index('inventory') < log.index('permissions') < log.index('logout')
     assert out['reads']['vcenters'] == 1
     assert out['valid'] == ['acme'], out['problems']
     assert out['plan'][0]['vcenter'] == 'vc1.example.com'
 
 
-def test_an_early_read_that_fails_is_reported_for_the_run_tenants_of_that_vcenter():
-    out, log = early_run({'acme': host()}, ['acme'], fail_login=True)
+def test_an_unknown_access_account_found_by_the_early_read_is_a_problem_of_its_tenant(tmp_path):
+    out, log = early_run(tmp_path, {'acme': host()}, ['acme'], unknown={'acme-dr@vsphere.local'})
+    assert out['valid'] == []
+    assert out['problems']['acme'] == [
+        "vCenter vc1.example.com: access account 'acme-dr@vsphere.local' is not known to vCenter's user directory "
+        "(RetrieveUserGroups); create it in vCenter SSO or the identity source first (tenant_access_account)"]
+    assert log.count('login') == 1
+
+
+def test_an_early_read_that_fails_is_reported_for_the_run_tenants_of_that_vcenter(tmp_path):
+    out, log = early_run(tmp_path, {'acme': host()}, ['acme'], fail_login=True)
     assert out['valid'] == []
     assert out['problems']['acme'] == ['vCenter vc1.example.com: cannot be read: connection refused']
     assert 'inventory' not in log and log.count('login') == 1
 
 
-def test_custom_attributes_wanted_only_by_a_tenant_outside_the_run_are_read_in_the_same_session():
-    out, log = early_run({'acme': host(),
-                          'globex': host(tenant_access_account='globex-dr@vsphere.local',
-                                         tenant_vm_selectors={'custom_attributes': {'tenant': 'globex'}})}, ['acme'])
+def test_custom_attributes_wanted_only_by_a_tenant_outside_the_run_are_read_in_a_second_session(tmp_path):
+    out, log = early_run(tmp_path, {'acme': host(),
+                                    'globex': host(tenant_access_account='globex-dr@vsphere.local',
+                                                   tenant_vm_selectors={'custom_attributes': {'tenant': 'globex'}})},
+                         ['acme'])
+    # the child does not know the other tenants yet: the preflight reads the values itself, once
     assert [x for x in log if x.startswith('inventory') or x in ('login', 'logout')] == [
-        'login', 'inventory', 'inventory with custom attributes', 'logout']
+        'login', 'inventory', 'logout', 'login', 'inventory with custom attributes', 'logout']
     assert out['reads']['vcenters'] == 1
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tenantdr.asr.plugins.module_utils import tenant_plan as tp
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import Snapshot, _build_paths, _annotate
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import (
+    Snapshot, _annotate, _build_paths, load_inventory, save_inventory,
+)
 
 ROLES = [
     dict(id=-1, name='Admin', label='Administrator', system=True,
@@ -467,3 +469,37 @@ def test_find_role_by_name_or_label_any_case_first_match_and_after_a_change():
     assert snap.find_role('read-only')['id'] == 1001
     snap.set_roles([dict(id=7, name='Other', label='', system=False, privileges=[])])
     assert snap.find_role('azure_site_recovery') is None and snap.find_role('other')['id'] == 7 and snap.role_by_id(7)
+
+
+# ------------------------------------------------------------------------------------------
+# plans handed over with a saved inventory (issue 12: the preflight's plans go to the converge)
+# ------------------------------------------------------------------------------------------
+def test_plans_travel_with_the_saved_inventory_and_serve_only_the_same_tenants(tmp_path, monkeypatch):
+    snap = shared_snapshot()
+    snap.about = dict(vcenter='vc1.example.com:443', instance_uuid='u-1')
+    tenants = tp.validate_tenants([acme(), globex()])
+    built = tp.plans_for(snap, tenants)
+    assert vms_of(built, 'acme') == ['/DC1/vm/tenants/acme/acme-vm01', '/DC1/vm/tenants/acme/acme-vm02']
+    path = save_inventory(snap, str(tmp_path / 'inv.bin'), now=1000.0)
+    loaded, why = load_inventory(path, dict(vcenter='vc1.example.com:443', instance_uuid='u-1'), max_age=300, now=1010.0)
+    assert loaded is not None, why
+    planned = []
+    real = tp.build_plans
+    monkeypatch.setattr(tp, 'build_plans', lambda s, t: planned.append([x['name'] for x in t]) or real(s, t))
+    # the same definitions: the saved plans, nothing planned again
+    assert tp.plans_for(loaded, tp.validate_tenants([acme(), globex()])) == built
+    assert planned == []
+    # a definition changed since the preflight (or another set of tenants): planned on the inventory
+    narrowed = tp.plans_for(loaded, tp.validate_tenants([acme(vm_selectors={'name_patterns': ['acme-vm01']}), globex()]))
+    assert vms_of(narrowed, 'acme') == ['/DC1/vm/tenants/acme/acme-vm01']
+    assert tp.plans_for(loaded, tp.validate_tenants([acme()]))['plans'][0]['tenant'] == 'acme'
+    assert planned == [['acme', 'globex'], ['acme']]
+    # tag selections: always planned anew (the converge reads the tag attachments itself)
+    loaded.tag_attachments = {}
+    tagged = tp.validate_tenants([acme(vm_selectors={'folders': ['/DC1/vm/tenants/acme'], 'tags': ['dr/acme']}), globex()])
+    for _attempt in range(2):
+        try:
+            tp.plans_for(loaded, tagged)
+        except tp.TenantPlanError:
+            pass  # no VM carries the tag here; planning was attempted all the same
+    assert planned[2:] == [['acme', 'globex'], ['acme', 'globex']]
