@@ -218,7 +218,9 @@ def _state(model, role_id, propagate):
 def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
     """Audit one tenant access account; return its report entry (leaks included).
 
-    ``own_vms``: the tenant's VMs (moids), when the caller has them (else computed from ``owners``)."""
+    ``vm_ancestors``: {VM moid: its ancestors} (or a :class:`VMAncestors`), read only through ``items()`` and only for
+    propagating grants and NoAccess permissions. ``own_vms``: the tenant's VMs (moids), when the caller has them (else
+    computed from ``owners``)."""
     snap = model.snap
     name = tenant['name']
     account = Account(tenant['access_account'], tenant.get('access_account_groups'))
@@ -358,6 +360,29 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
     )
 
 
+class VMAncestors:
+    """Every VM's ancestors in either hierarchy, ``{vm moid: set of moids}`` through :meth:`items`, made on first use:
+    only a propagating grant or a NoAccess permission of a tenant account needs them, and a clean vCenter has neither."""
+
+    def __init__(self, model):
+        self.model = model
+        self._made = None
+
+    def items(self):
+        if self._made is None:
+            snap, made = self.model.snap, {}
+            for vm in snap.vms():
+                _own, above = self.model.ancestors_all(vm['moid'])
+                # Conservative for the propagating_permission class only: also count the host a VM runs on
+                # (whether a host permission reaches the VMs running on a clustered host is not documented
+                # consistently; a propagating grant there is flagged rather than trusted).
+                if vm.get('host') in snap.objects:
+                    above = above | {defining_entity(snap, vm['host'])}
+                made[vm['moid']] = above
+            self._made = made
+        return self._made.items()
+
+
 def audit(snap, tenants, plan_result, listed=None):
     """Audit every tenant of ``plan_result`` (from ``tenant_plan.build_plans``) on ``snap``.
 
@@ -366,15 +391,8 @@ def audit(snap, tenants, plan_result, listed=None):
     model = PermissionModel(snap)
     owners = plan_result['owners']
     plans = {p['tenant']: p for p in plan_result['plans']}
-    vm_ancestors = {}
-    for vm in snap.vms():
-        _own, above = model.ancestors_all(vm['moid'])
-        # Conservative for the propagating_permission class only: also count the host a VM runs on
-        # (whether a host permission reaches the VMs running on a clustered host is not documented
-        # consistently; a propagating grant there is flagged rather than trusted).
-        if vm.get('host') in snap.objects:
-            above = above | {defining_entity(snap, vm['host'])}
-        vm_ancestors[vm['moid']] = above
+    vms = [vm['moid'] for vm in snap.vms()]
+    vm_ancestors = VMAncestors(model)
     report = dict(tenants={}, leaks=[])
     owned = {}
     for vm, owner in owners.items():
@@ -388,8 +406,8 @@ def audit(snap, tenants, plan_result, listed=None):
         counts[lk['class']] += 1
     report['counts'] = counts
     report['clean'] = not report['leaks']
-    report['vms_total'] = len(vm_ancestors)
-    report['unassigned_vms_total'] = len([v for v in vm_ancestors if v not in owners])
+    report['vms_total'] = len(vms)
+    report['unassigned_vms_total'] = len([v for v in vms if v not in owners])
     report['summary'] = summary_lines(report, tenants, listed)
     return report
 

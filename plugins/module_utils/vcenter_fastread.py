@@ -288,6 +288,9 @@ def scan_property_contents(body):
     pieces = region.split(b'<objects>')
     if pieces[0] or not region.endswith(b'</objects>'):
         raise FastReadUnavailable('unexpected element in the answer')
+    # The same property value recurs across objects (the VMs of one folder share their parent, of one host their
+    # datastores and networks): a property whose whole text was seen before takes the value made then.
+    seen = {}
     for piece in pieces[1:]:
         end = piece.find(b'</objects>')
         if end + 10 != len(piece):
@@ -301,6 +304,10 @@ def scan_property_contents(body):
         if sets[0]:
             raise FastReadUnavailable('unexpected element in an object')
         for item in sets[1:]:
+            known = seen.get(item)
+            if known is not None:
+                props[known[0]] = list(known[1]) if type(known[1]) is list else known[1]  # pylint: disable=unidiomatic-typecheck
+                continue
             # item: NAME</name>[<val ATTRS>RAW</val> | <val ATTRS/>]</propSet>
             n = item.find(b'</name>')
             if n < 0 or not item.endswith(b'</propSet>'):
@@ -321,7 +328,9 @@ def scan_property_contents(body):
                 raise FastReadUnavailable('unexpected element in a property')
             k = attrs.rfind(b':type="')
             xtype = attrs[k + 7:attrs.find(b'"', k + 7)].rpartition(b':')[2] if k >= 0 else None
-            props[name] = _scanned_value(name, xtype, attrs, raw)
+            value = props[name] = _scanned_value(name, xtype, attrs, raw)
+            if name != 'name' and name not in _TREE_VALUES:  # names differ from object to object; roles and such are one
+                seen[item] = (name, list(value) if type(value) is list else value)  # pylint: disable=unidiomatic-typecheck
         out.append((head.group(1).decode('ascii'), _decode(head.group(2)), props))
     return out, token
 

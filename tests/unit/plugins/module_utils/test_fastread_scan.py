@@ -102,3 +102,19 @@ def test_permissions_in_another_element_order_go_to_the_tree_parser():
         fr.scan_permissions(body)
     assert fr.parse_permissions(body) == [dict(entity='group-d1', principal='CORP\\a', group=False, role_id=-2,
                                                propagate=False)]
+
+
+def test_values_repeated_across_objects_are_read_for_each_and_never_shared():
+    """The VMs of one folder share their parent and often their datastores: the scanner reuses what it made for the
+    same property text. Each object still gets its own value, equal to what was written, and its own list."""
+    twin = VM.replace('vm-17', 'vm-18').replace('db &amp; app &lt;prod&gt; &#233;t&#xE9;', 'db2')
+    other = VM.replace('vm-17', 'vm-19').replace('datastore-2', 'datastore-3').replace('>false<', '>true<')
+    out, _token = fr.scan_property_contents(contents(VM + twin + other + FOLDER))
+    by_moid = {moid: props for _type, moid, props in out}
+    assert by_moid['vm-17'] == EXPECTED[0][2]
+    assert by_moid['vm-18'] == dict(EXPECTED[0][2], name='db2')
+    assert by_moid['vm-19'] == dict(EXPECTED[0][2], datastore=['datastore-1', 'datastore-3'], **{'config.template': True})
+    by_moid['vm-17']['datastore'].append('datastore-9')  # a caller changing one object's list changes no other's
+    by_moid['vm-17']['customValue'].clear()
+    assert by_moid['vm-18']['datastore'] == ['datastore-1', 'datastore-2']
+    assert by_moid['vm-18']['customValue'] == [(101, 'acme'), (102, '')]
