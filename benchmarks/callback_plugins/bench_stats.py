@@ -58,7 +58,12 @@ class CallbackModule(CallbackBase):
     def _count(self, result, failed=False, skipped=False, item=False):
         t = self._task(result._task)
         t['last_end'] = time.monotonic()
-        res = result._result or {}
+        # The result as the module returned it, not ``result.result``: on ansible-core 2.19 that property copies and
+        # converts the whole result (a T=1000 onboarding's is several MB), work a run without this callback does not do.
+        res = getattr(result, '_return_data', None)
+        if res is None:
+            res = result._result
+        res = res or {}
         # A looped task reports every item, then one aggregate result with 'results': count items only.
         if not item and isinstance(res.get('results'), list):
             return
