@@ -18,7 +18,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PLOT_VENV = os.path.join(HERE, 'output', 'venv-plot')
-PHASE_ORDER = {'onboard': 0, 'rerun': 1, 'onboard_one': 2, 'offboard_one': 2.5, 'audit': 3, 'offboard': 4}
+PHASE_ORDER = {'onboard': 0, 'rerun': 1, 'empty_play': 1.9, 'onboard_one': 2, 'offboard_one': 2.5, 'audit': 3, 'offboard': 4}
 
 
 def tool_label(r):
@@ -113,7 +113,7 @@ def targets(rows, comps):
                     T, fl, d, ', '.join(reads), 'constant (met)' if flat else '**grow**'))
     repeated = {}
     for r in rows:
-        if is_ours(r) and not r.get('sweep') and r['phase'] in ('onboard', 'rerun', 'onboard_one', 'offboard'):
+        if is_ours(r) and not r.get('sweep') and r['phase'] in ('onboard', 'rerun', 'empty_play', 'onboard_one', 'offboard'):
             repeated.setdefault((r['tenants'], r['phase'], r.get('flavour'), r['delay_ms']), []).append(r)
     for (T, phase, fl, d), rs in sorted(repeated.items()):
         if len(rs) > 1:
@@ -121,9 +121,8 @@ def targets(rows, comps):
             walls = [r['wall_s'] for r in rs]
             line = '- T=%d %s (%s, %d ms), %d runs: %s s; median %s s' % (
                 T, phase, fl, d, len(walls), ', '.join(fmt_s(w) for w in walls), fmt_s(statistics.median(walls)))
-            if all(r.get('speed_probe_s') for r in rs):
-                line += '; CPU %s s; speed probe %s s' % (', '.join(fmt_s(r['cpu_s']) for r in rs),
-                                                          ', '.join('%.2f' % r['speed_probe_s'] for r in rs))
+            if all(r.get('cpu_s') is not None for r in rs):
+                line += '; CPU %s s' % ', '.join(fmt_s(r['cpu_s']) for r in rs)
             out.append(line)
     for r in rows:
         if is_ours(r) and r['tenants'] >= 1000 and not r.get('sweep'):
