@@ -47,7 +47,7 @@ from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import I
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import (
     DEFAULT_DR_ROLE, READ_ONLY, TOPOLOGIES, TenantPlanError, plans_for, validate_tenant,
 )
-from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import Snapshot
+from ansible_collections.tenantdr.asr.plugins.module_utils.vcenter import snapshot_data, snapshot_from_data
 
 POLICIES = ('fail', 'skip_invalid')
 STATES = ('present', 'absent')
@@ -456,11 +456,8 @@ def vcenter_problems(snap, group, principal_exists=None):
     if principal_exists is not None:
         by_key = {}
         for r in present:
-            d = r['definition']
-            groups = [g for g in (d.get('access_account_groups') or []) if isinstance(g, str)]
-            for principal, is_group in [(d.get('access_account'), False)] + [(g, True) for g in groups]:
-                if isinstance(principal, str) and principal.strip():
-                    by_key.setdefault((principal_key(principal), is_group), []).append((r, principal))
+            for principal, is_group in _principals(r['definition']):
+                by_key.setdefault((principal_key(principal), is_group), []).append((r, principal))
         for principal, is_group in _answers_wanted(snap, group):
             if principal_exists(principal, is_group):
                 continue
@@ -565,6 +562,14 @@ class VCenterReadFailed(Exception):
     """A vCenter read in a child process failed; the text is what the read raised."""
 
 
+def _principals(definition):
+    """``(principal, is_group)`` of a tenant definition not validated yet: its access account and its groups, each one
+    a non-blank string."""
+    groups = [g for g in (definition.get('access_account_groups') or []) if isinstance(g, str)]
+    return [(principal, is_group) for principal, is_group in [(definition.get('access_account'), False)] + [(g, True) for g in groups]
+            if isinstance(principal, str) and principal.strip()]
+
+
 def _answers_wanted(snap, group):
     """Each ``(principal, is_group)`` the preflight asks the user directory about: the access accounts and groups of the
     run's present tenants that hold no permission on the vCenter yet (one that holds one exists)."""
@@ -573,11 +578,7 @@ def _answers_wanted(snap, group):
     for r in group['run']:
         if r['state'] != 'present':
             continue
-        d = r['definition']
-        groups = [g for g in (d.get('access_account_groups') or []) if isinstance(g, str)]
-        for principal, is_group in [(d.get('access_account'), False)] + [(g, True) for g in groups]:
-            if not isinstance(principal, str) or not principal.strip():
-                continue
+        for principal, is_group in _principals(r['definition']):
             key = (principal_key(principal), is_group)
             if key[0] in holding or key in seen:
                 continue
@@ -596,9 +597,7 @@ def _read_in_child(connect, group, plan, path):
                 exists = directory_lookup(vc)
                 answers = [(principal, is_group, bool(exists(principal, is_group)))
                            for principal, is_group in _answers_wanted(snap, group)]
-            data = marshal.dumps(('read', dict(objects=snap.objects, root=snap.root, roles=snap.roles,
-                                               privileges=snap.privileges, permissions=snap.permissions,
-                                               about=snap.about), answers))
+            data = marshal.dumps(('read', snapshot_data(snap), answers))
         except Exception as exc:  # pylint: disable=broad-except  # reported for the run's tenants, as the parent would
             data = marshal.dumps(('failed', str(exc)))
         with open(path, 'wb') as f:
@@ -654,10 +653,7 @@ class VCenterReads:
         answer = self._collect(*child)
         if answer[0] != 'read':
             raise VCenterReadFailed(answer[1])
-        data = answer[1]
-        snap = Snapshot(data['objects'], data['root'], data['roles'], data['privileges'], data['permissions'],
-                        about=data['about'])
-        return snap, {(principal_key(principal), is_group): exists for principal, is_group, exists in answer[2]}
+        return snapshot_from_data(answer[1]), {(principal_key(principal), is_group): exists for principal, is_group, exists in answer[2]}
 
     def close(self):
         """Wait for every child not taken and remove its file."""
@@ -667,12 +663,6 @@ class VCenterReads:
                 self._collect(pid, path)
             except OSError:
                 pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def check_vcenter(connect, group, plan=False, valid_hosts=None, reads=None, key=None):

@@ -330,7 +330,7 @@ def scan_property_contents(body):
             xtype = attrs[k + 7:attrs.find(b'"', k + 7)].rpartition(b':')[2] if k >= 0 else None
             value = props[name] = _scanned_value(name, xtype, attrs, raw)
             if name != 'name' and name not in _TREE_VALUES:  # names differ from object to object; roles and such are one
-                seen[item] = (name, list(value) if type(value) is list else value)  # pylint: disable=unidiomatic-typecheck
+                seen[item] = (name, value)  # a later object gets a copy of a list (above); this one keeps its own
         out.append((head.group(1).decode('ascii'), _decode(head.group(2)), props))
     return out, token
 
