@@ -85,7 +85,6 @@ class PermissionModel:
 
     def __init__(self, snap):
         self.snap = snap
-        self.by_entity = {}
         self.by_principal = {}
         # (entity, principal key, group) -> permissions: one level of one account is a dict lookup, not a scan of the
         # entity's permissions (the root folder and a shared datacenter hold one permission per tenant)
@@ -100,11 +99,11 @@ class PermissionModel:
             if principal is None:
                 principal = keys[q['principal']] = principal_key(q['principal'])
             key = (principal, bool(q['group']))
-            self.by_entity.setdefault(q['entity'], []).append(q)
             self.by_principal.setdefault(key, []).append(q)
             self.by_entity_account.setdefault((q['entity'],) + key, []).append(q)
         self._privileges = {r['id']: frozenset(r.get('privileges') or ()) for r in snap.roles}
         self._chains = {}  # moid -> chains(moid): the snapshot does not change while it is audited
+        self._defining = defining  # moid -> defining(moid), the permissions' entities already in
 
     # -- roles ---------------------------------------------------------------------------
     def role_privileges(self, role_id):
@@ -134,7 +133,7 @@ class PermissionModel:
         known = self._chains.get(moid)
         if known is not None:
             return known
-        own = defining_entity(self.snap, moid)
+        own = self.defining(moid)
         if own not in self.snap.objects:
             chains = []
         else:
@@ -145,6 +144,13 @@ class PermissionModel:
                     chains.append(compute)
         self._chains[moid] = (own, chains)
         return own, chains
+
+    def defining(self, moid):
+        """Where the permissions of ``moid`` are defined (:func:`defining_entity`), remembered per entity."""
+        own = self._defining.get(moid)
+        if own is None:
+            own = self._defining[moid] = defining_entity(self.snap, moid)
+        return own
 
     def ancestors_all(self, moid):
         """Every entity above ``moid`` in any chain (for "below it in either hierarchy")."""
@@ -165,11 +171,12 @@ class PermissionModel:
         return sorted(groups, key=lambda p: p['seq']) if groups else None
 
     def effective(self, moid, account):
-        """Effective privileges of ``account`` on ``moid``."""
-        own, chains = self.chains(moid)
-        decided = self.level(own, account, explicit=True)
+        """Effective privileges of ``account`` on ``moid``. The inheritance chains are followed only when the entity's own
+        level does not decide (a tenant VM holding its DR role does)."""
+        decided = self.level(self.defining(moid), account, explicit=True)
         if decided is not None:
             return Effective(self._union(decided), [(p, 'explicit') for p in decided])
+        _own, chains = self.chains(moid)
         privileges, sources = set(), []
         for chain in chains:
             for entity in chain:
@@ -237,14 +244,15 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
     # planned permissions: moid -> (role id or None, role name)
     planned = {}
     missing_roles = set()
+    roles = {}  # a plan names one or two roles for its ~25 objects
     for obj in plan['objects']:
-        role = snap.find_role(obj['role'])
+        role = roles[obj['role']] = roles[obj['role']] if obj['role'] in roles else snap.find_role(obj['role'])
         if role is None:
             missing_roles.add(obj['role'])
         planned[obj['moid']] = (role['id'] if role else None, obj['role'])
 
-    # -- excess ---------------------------------------------------------------------------
-    for p in sorted(perms, key=lambda x: (snap.label(x['entity']), x['group'])):
+    # -- excess (in any order: the leaks are sorted at the end) -----------------------------
+    for p in perms:
         if p['group']:
             leak('excess_permission', p['entity'], '%s; the plan gives groups nothing, and every member of the group gets '
                  'it' % model.describe(p), [(p, 'explicit')])
@@ -261,7 +269,7 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
 
     # -- visibility -----------------------------------------------------------------------
     grants_propagate = [p for p in perms if p['propagate'] and model.role_privileges(p['role_id'])]
-    own_vms = sorted(own_vms if own_vms is not None else (m for m, t in owners.items() if t == name), key=snap.label)
+    own_vms = list(own_vms if own_vms is not None else (m for m, t in owners.items() if t == name))
     if grants_propagate:
         candidates = [vm['moid'] for vm in snap.vms()]
     else:
@@ -295,9 +303,7 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
                  % (model.describe(p), len(below), name, _listing(paths)), [(p, 'explicit')])
 
     # -- NoAccess masking under a propagating grant -----------------------------------------
-    for p in sorted(perms, key=lambda x: snap.label(x['entity'])):
-        if p['role_id'] != NO_ACCESS_ROLE_ID:
-            continue
+    for p in sorted((q for q in perms if q['role_id'] == NO_ACCESS_ROLE_ID), key=lambda x: snap.label(x['entity'])):
         # masking: the NoAccess sits under a propagating grant of the account, or over VMs (in either hierarchy) that
         # such a grant reaches through the other hierarchy (rule 4: masking one path leaves the other open)
         # (a grant below the NoAccess is not masked by it)

@@ -552,10 +552,7 @@ def _selects_by_custom_attributes(group):
 def _read_vcenter(vc, group, plan):
     """The preflight's reads on one open session: the inventory (with the VMs' custom attribute values only when a
     tenant of the group selects by them) and, for the plan, every permission."""
-    snap = vc.read_snapshot(with_permissions=False, custom_attributes=_selects_by_custom_attributes(group))
-    if plan:
-        snap.permissions = vc.read_permissions()
-    return snap
+    return vc.read_snapshot(with_permissions=plan, custom_attributes=_selects_by_custom_attributes(group))
 
 
 class VCenterReadFailed(Exception):

@@ -388,10 +388,9 @@ def converge_vcenter(vc, snap, present=(), absent=(), context=(), mode='converge
         result['writes'] += writes
         lines.append('permissions: %sadd %d, %supdate %d, %sremove %d, unchanged %d (%d vCenter writes)'
                      % (would, counts['add'], would, counts['update'], would, counts['remove'], counts['unchanged'], writes))
-        if writes:
-            snap.permissions = vc.read_permissions()  # audit what vCenter holds now, concurrent changes included
-        else:
-            apply_in_memory(snap, changes)  # check mode: audit what the run would leave
+        # the audit below: the permissions read at the start of this task with the changes vCenter accepted (in check
+        # mode, would be asked to make), as the offboarding does; no second RetrieveAllPermissions
+        apply_in_memory(snap, changes)
     if remaining:
         report = audit(snap, remaining, plan_result, listed)
         result['audit'] = report

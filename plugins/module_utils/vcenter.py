@@ -419,18 +419,19 @@ class VCenterConnection:
     # -- bulk read -----------------------------------------------------------------------
     def read_snapshot(self, with_permissions=True, inventory_file=None, inventory_max_age=INVENTORY_MAX_AGE,
                       custom_attributes=True) -> Snapshot:
-        """One property-collector pass over everything, then one RetrieveAllPermissions (each retried as a whole).
+        """One property-collector pass over everything and (``with_permissions``) one RetrieveAllPermissions, in flight at
+        the same time (each retried as a whole).
 
         ``inventory_file``: the inventory this run's preflight read from the same vCenter a moment ago
         (:func:`save_inventory`); used instead of the property-collector pass when it is younger than
         ``inventory_max_age`` seconds and from this vCenter (host, port and instance UUID), else read again.
-        ``self.inventory_source`` says which it was. Permissions are always read.
+        ``self.inventory_source`` says which it was. Permissions, when asked for, are always read from vCenter.
 
         ``custom_attributes=False``: the VMs' custom attribute values are not read (no tenant selects by them; about an
         eighth of the inventory answer); ``snap.about['custom_attributes_read']`` says so."""
         with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix='tenantdr-permissions') as pool:
-            # RetrieveAllPermissions waits on vCenter while the saved inventory is loaded
-            permissions = pool.submit(self.read_permissions) if with_permissions and inventory_file else None
+            # RetrieveAllPermissions is answered while the inventory is read or the saved one loaded
+            permissions = pool.submit(self.read_permissions) if with_permissions else None
             snap = None
             if inventory_file:
                 snap, self.inventory_source = load_inventory(inventory_file, self.identity(), inventory_max_age,
@@ -438,8 +439,8 @@ class VCenterConnection:
             if snap is None:
                 snap = self.retry(lambda: self._read_inventory(custom_attributes), 'RetrievePropertiesEx (inventory)')
                 self.inventory_source = 'read from vCenter' + (' (%s)' % self.inventory_source if inventory_file else '')
-            if with_permissions:
-                snap.permissions = permissions.result() if permissions is not None else self.read_permissions()
+            if permissions is not None:
+                snap.permissions = permissions.result()
         return snap
 
     def _collect(self, obj_specs, prop_specs):

@@ -11,8 +11,8 @@ version_added: 0.2.0
 description:
   - The whole vCenter side of the Azure Site Recovery multi-tenant guide (seed 000, "Requirements for a vCenter access
     account") for all tenants of one vCenter, on one session - one login, one inventory read (one property-collector pass
-    and one C(RetrieveAllPermissions)), one write per object that differs, and one more C(RetrieveAllPermissions) for the
-    audit only when something was written. An idempotent re-run sends about ten SOAP calls whatever the number of tenants.
+    and one C(RetrieveAllPermissions)), one write per object that differs, and the isolation audit of that read with the
+    writes vCenter accepted. An idempotent re-run sends about ten SOAP calls whatever the number of tenants.
   - It is built from the same code as the single-purpose modules M(tenantdr.asr.vcenter_tenant_role),
     M(tenantdr.asr.tenant_mapping), M(tenantdr.asr.vcenter_nonpropagating_permission) and
     M(tenantdr.asr.tenant_isolation_audit), which stay available as building blocks.

@@ -368,6 +368,8 @@ class FakeVCenter:
         self.log.append('inventory%s' % (' with custom attributes' if custom_attributes else ''))
         snap = full_snapshot()
         snap.about['custom_attributes_read'] = bool(custom_attributes)
+        if with_permissions:  # vcenter.VCenterConnection.read_snapshot reads them in the same call
+            snap.permissions = self.read_permissions()
         return snap
 
     def read_permissions(self):
