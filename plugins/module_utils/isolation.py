@@ -89,18 +89,23 @@ class PermissionModel:
         # (entity, principal key, group) -> permissions: one level of one account is a dict lookup, not a scan of the
         # entity's permissions (the root folder and a shared datacenter hold one permission per tenant)
         self.by_entity_account = {}
+        # the read's own permission dicts, except where vCenter reported a complex entity's permission on its child: a
+        # copy on the defining entity, ``reported_on`` the child. ``_order``: id -> position in the read (rule 3 order).
+        self._order = {}
         defining, keys = {}, {}
+        by_principal, by_entity_account, order = self.by_principal, self.by_entity_account, self._order
         for seq, p in enumerate(snap.permissions):
             entity = defining.get(p['entity'])
             if entity is None:
                 entity = defining[p['entity']] = defining_entity(snap, p['entity'])
-            q = dict(p, entity=entity, reported_on=p['entity'], seq=seq)
+            q = p if entity == p['entity'] else dict(p, entity=entity, reported_on=p['entity'])
+            order[id(q)] = seq
             principal = keys.get(q['principal'])
             if principal is None:
                 principal = keys[q['principal']] = principal_key(q['principal'])
             key = (principal, bool(q['group']))
-            self.by_principal.setdefault(key, []).append(q)
-            self.by_entity_account.setdefault((q['entity'],) + key, []).append(q)
+            by_principal.setdefault(key, []).append(q)
+            by_entity_account.setdefault((entity,) + key, []).append(q)
         self._privileges = {r['id']: frozenset(r.get('privileges') or ()) for r in snap.roles}
         self._chains = {}  # moid -> chains(moid): the snapshot does not change while it is audited
         self._defining = defining  # moid -> defining(moid), the permissions' entities already in
@@ -168,7 +173,7 @@ class PermissionModel:
         if users:
             return users
         groups = [p for g in account.group_keys for p in index.get((entity, g, True), ()) if explicit or p['propagate']]
-        return sorted(groups, key=lambda p: p['seq']) if groups else None
+        return sorted(groups, key=lambda p: self._order[id(p)]) if groups else None
 
     def effective(self, moid, account):
         """Effective privileges of ``account`` on ``moid``. The inheritance chains are followed only when the entity's own
