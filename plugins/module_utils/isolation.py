@@ -249,9 +249,9 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
     # planned permissions: moid -> (role id or None, role name)
     planned = {}
     missing_roles = set()
-    roles = {}  # a plan names one or two roles for its ~25 objects
+    roles = {name: snap.find_role(name) for name in {o['role'] for o in plan['objects']}}  # one or two per plan
     for obj in plan['objects']:
-        role = roles[obj['role']] = roles[obj['role']] if obj['role'] in roles else snap.find_role(obj['role'])
+        role = roles[obj['role']]
         if role is None:
             missing_roles.add(obj['role'])
         planned[obj['moid']] = (role['id'] if role else None, obj['role'])
@@ -329,7 +329,7 @@ def audit_tenant(model, tenant, plan, owners, vm_ancestors, own_vms=None):
     # -- missing --------------------------------------------------------------------------
     required = {}
     for role_name in {o['role'] for o in plan['objects'] if o['kind'] in ('tenant_vm', 'management_server')}:
-        role = snap.find_role(role_name)
+        role = roles[role_name]
         required[role_name] = frozenset(role['privileges']) if role else None
     for obj in plan['objects']:
         moid = obj['moid']
@@ -388,7 +388,7 @@ class VMAncestors:
                 # (whether a host permission reaches the VMs running on a clustered host is not documented
                 # consistently; a propagating grant there is flagged rather than trusted).
                 if vm.get('host') in snap.objects:
-                    above = above | {defining_entity(snap, vm['host'])}
+                    above = above | {self.model.defining(vm['host'])}
                 made[vm['moid']] = above
             self._made = made
         return self._made.items()

@@ -244,6 +244,8 @@ def run_calls(calls, workers):
 
 def apply_in_memory(snap, changes):
     """Apply ``changes`` to ``snap.permissions`` (what vCenter holds after a successful write, or would in check mode)."""
+    if not changes:
+        return  # an idempotent run: nothing to index
     index = {(p['entity'], principal_key(p['principal']), p['group']): i for i, p in enumerate(snap.permissions)}
     drop = set()
     for c in changes:
