@@ -190,7 +190,7 @@ class ActionModule(ActionBase):
                            mode=mode, role_privilege_mode=s['role_privilege_mode'],
                            delete_unused_roles=bool(s['delete_unused_role']), fail_on_leak=bool(s['fail_on_leak']))
         # A thousand tenants' whole plans and audits are several MB of task result (and of AWX job events); the
-        # pipeline keeps what is wrong and what changes whole (vcenter_tenants, result_detail).
+        # pipeline keeps what is wrong whole and groups what changes (vcenter_tenants, result_detail).
         # The audit (mode audit) stays whole: its report lists what every tenant sees.
         compact = mode == 'converge' and str(task_vars.get('tenantdr_vcenter_result_detail', '')) != 'full'
         module_args['result_detail'] = 'compact' if compact else 'full'

@@ -135,6 +135,24 @@ def summarize(changes):
     return out
 
 
+def grouped_changes(changes):
+    """``changes`` grouped by what changes for whom: one entry per principal, group flag, action and before/after
+    permission, in the order of their first change, with the paths of its objects (``objects``) in place of
+    ``object``/``path``/``type``. The compact form of a run's changes: a tenant's 26 permission changes are two or three
+    entries, and their reader still finds ``principal``, ``group``, ``action``, ``before`` and ``after``."""
+    groups = {}
+    for c in changes:
+        before, after = c['before'], c['after']
+        key = (c['principal'], bool(c['group']), c['action'], before and tuple(sorted(before.items())),
+               after and tuple(sorted(after.items())))
+        entry = groups.get(key)
+        if entry is None:
+            entry = groups[key] = dict(principal=c['principal'], group=c['group'], action=c['action'], before=before,
+                                       after=after, objects=[])
+        entry['objects'].append(c['path'])
+    return list(groups.values())
+
+
 def diff_of(changes):
     """Ansible diff: before/after text, one line per (path, principal) that changes."""
     before, after = [], []

@@ -23,7 +23,7 @@ import itertools
 from ansible_collections.tenantdr.asr.plugins.module_utils.audit_report import drift
 from ansible_collections.tenantdr.asr.plugins.module_utils.isolation import audit, has_findings
 from ansible_collections.tenantdr.asr.plugins.module_utils.permissions import (
-    PlanError, plan_changes, principal_key, summarize, write_batches)
+    PlanError, grouped_changes, plan_changes, principal_key, summarize, write_batches)
 from ansible_collections.tenantdr.asr.plugins.module_utils.role_profiles import (
     SYSTEM_PRIVILEGES, ProfileError, check_privileges, compatibility, plan_role, profile_privileges)
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_plan import READ_ONLY, plans_for, validate_tenants
@@ -563,10 +563,13 @@ def compact_result(result, listed=None):
     :func:`compact_audit`); None lists every audited tenant."""
     result['plans'] = [compact_plan(p) for p in result.get('plans') or []]
     result['audit'] = compact_audit(result.get('audit'), listed)
+    if result.get('permissions'):
+        result['permissions'] = dict(result['permissions'], changes=grouped_changes(result['permissions']['changes']))
     off = result.get('offboarding')
     if off:
         result['offboarding'] = dict(off, audit_before=compact_audit(off.get('audit_before'), listed),
-                                     audit_after=compact_audit(off.get('audit_after'), listed))
+                                     audit_after=compact_audit(off.get('audit_after'), listed),
+                                     changes=grouped_changes(off.get('changes') or []))
     return result
 
 

@@ -29,7 +29,7 @@ import time
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.tenantdr.asr.plugins.module_utils import vcenter_fastread as fastread
+from ansible_collections.tenantdr.asr.plugins.module_utils import vcenter_soap as soap
 from ansible_collections.tenantdr.asr.plugins.module_utils.files import write_file_atomically
 from ansible_collections.tenantdr.asr.plugins.module_utils.tenant_model import selects_by, vcenter_key
 
@@ -62,6 +62,7 @@ def vcenter_argument_spec() -> dict:
         connection_timeout=dict(type='int', fallback=(env_fallback, ['VMWARE_CONNECTION_TIMEOUT'])),
         retries=dict(type='int', default=4, fallback=(env_fallback, ['TENANTDR_VCENTER_RETRIES'])),
         fast_read=dict(type='bool', default=True),
+        fast_write=dict(type='bool', default=True),
         parallel_writes=dict(type='int', default=8, fallback=(env_fallback, ['TENANTDR_VCENTER_PARALLEL_WRITES'])),
     )
 
@@ -111,15 +112,15 @@ def with_retries(call, retries=4, what='vCenter call', on_retry=None, sleep=time
     Only for reads and idempotent writes (SetEntityPermissions is an upsert; removals treat NotFound as done).
     ``on_retry(exc, attempt, delay)`` is told about every retry (the modules record them in their result).
     """
-    waits = list(delays if delays is not None else backoff_delays(retries))
+    waits = iter(delays if delays is not None else backoff_delays(retries))  # drawn only when a retry is due
     attempt = 0
     while True:
         try:
             return call()
         except Exception as exc:  # pylint: disable=broad-except
-            if attempt >= len(waits) or not is_transient(exc):
+            delay = next(waits, None) if is_transient(exc) else None
+            if delay is None:
                 raise
-            delay = waits[attempt]
             attempt += 1
             if on_retry is not None:
                 on_retry(exc, attempt, delay, what)
@@ -349,6 +350,7 @@ class VCenterConnection:
         self.content = None
         self.auth = None
         self.retried = []
+        self.writes = None  # vcenter_soap.PermissionWrites once connected (option fast_write)
 
     # -- session -------------------------------------------------------------------------
     def __enter__(self):
@@ -399,6 +401,8 @@ class VCenterConnection:
         stub = getattr(self.si, '_stub', None)
         if stub is not None and getattr(stub, 'poolSize', 0) < self.write_workers():
             stub.poolSize = self.write_workers()  # one kept-alive HTTPS connection per write worker
+        self.writes = (soap.PermissionWrites.for_session(stub, self.auth, lambda typ: getattr(vim, typ))
+                       if p.get('fast_write', True) else None)
         return self
 
     def write_workers(self):
@@ -446,7 +450,7 @@ class VCenterConnection:
     def _collect(self, obj_specs, prop_specs):
         """RetrievePropertiesEx (+ continuation pages) -> [(type, moid, {property: neutral value})].
 
-        The answer is parsed by vcenter_fastread when it can; otherwise (or with fast_read off) by pyVmomi."""
+        The answer is parsed by vcenter_soap when it can; otherwise (or with fast_read off) by pyVmomi."""
         pc = self.content.propertyCollector
         spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=obj_specs, propSet=prop_specs)
         options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=10000)
@@ -455,7 +459,7 @@ class VCenterConnection:
                 out = self._collect_fast(pc, spec, options)
                 if out is not None:
                     return out
-            except fastread.FastReadUnavailable:
+            except soap.FastReadUnavailable:
                 pass
         contents = []
         result = pc.RetrievePropertiesEx([spec], options)
@@ -466,15 +470,15 @@ class VCenterConnection:
 
     def _collect_fast(self, pc, spec, options):
         stub = self.si._stub
-        body = fastread.raw_call(stub, pc, 'RetrievePropertiesEx', [[spec], options])
+        body = soap.raw_call(stub, pc, 'RetrievePropertiesEx', [[spec], options])
         if body is None:
             return None
-        contents, token = fastread.parse_property_contents(body)
+        contents, token = soap.parse_property_contents(body)
         while token:
-            body = fastread.raw_call(stub, pc, 'ContinueRetrievePropertiesEx', [token])
+            body = soap.raw_call(stub, pc, 'ContinueRetrievePropertiesEx', [token])
             if body is None:
-                raise fastread.FastReadUnavailable('continuation page refused')
-            page, token = fastread.parse_property_contents(body)
+                raise soap.FastReadUnavailable('continuation page refused')
+            page, token = soap.parse_property_contents(body)
             contents.extend(page)
         return contents
 
@@ -578,10 +582,10 @@ class VCenterConnection:
     def _read_permissions(self):
         if self.params.get('fast_read', True):
             try:
-                body = fastread.raw_call(self.si._stub, self.auth, 'RetrieveAllPermissions', [])
+                body = soap.raw_call(self.si._stub, self.auth, 'RetrieveAllPermissions', [])
                 if body is not None:
-                    return fastread.parse_permissions(body)
-            except fastread.FastReadUnavailable:
+                    return soap.parse_permissions(body)
+            except soap.FastReadUnavailable:
                 pass
         return [permission_dict(p) for p in self.auth.RetrieveAllPermissions()]
 
@@ -636,20 +640,26 @@ class VCenterConnection:
         return getattr(vim, snapshot.objects[moid]['type'])(moid, self.si._stub)
 
     def set_permissions(self, snapshot: Snapshot, moid, perms):
-        """One SetEntityPermissions call with the given permissions (an upsert per principal, so retried)."""
-        entity = self.entity(snapshot, moid)
+        """One SetEntityPermissions call with the given permissions (an upsert per principal, so retried). Sent as
+        SOAP text built by ``vcenter_soap.PermissionWrites`` (option ``fast_write``), else through pyVmomi."""
+        typ = snapshot.objects[moid]['type']
+        if self.writes is not None:
+            if self.retry(lambda: self.writes.set_entity_permissions(typ, moid, perms), 'SetEntityPermissions'):
+                return
+        entity = getattr(vim, typ)(moid, self.si._stub)
         batch = [vim.AuthorizationManager.Permission(principal=p['principal'], group=p['group'], roleId=p['role_id'],
                                                      propagate=p['propagate']) for p in perms]
         self.retry(lambda: self.auth.SetEntityPermissions(entity, batch), 'SetEntityPermissions')
 
     def remove_permission(self, snapshot: Snapshot, moid, principal, group):
         """RemoveEntityPermission; a permission already gone (NotFound, e.g. removed by a retried call) is done."""
-        entity = self.entity(snapshot, moid)
+        typ = snapshot.objects[moid]['type']
 
         def remove():
             try:
-                self.auth.RemoveEntityPermission(entity, principal, group)
-            except vmodl.fault.NotFound:
+                if self.writes is None or not self.writes.remove_entity_permission(typ, moid, principal, group):
+                    self.auth.RemoveEntityPermission(getattr(vim, typ)(moid, self.si._stub), principal, group)
+            except vim.fault.NotFound:
                 pass
         self.retry(remove, 'RemoveEntityPermission')
 
@@ -675,13 +685,13 @@ class VCenterConnection:
         def remove():
             try:
                 self.auth.RemoveAuthorizationRole(role_id, fail_if_used)
-            except vmodl.fault.NotFound:
+            except vim.fault.NotFound:
                 pass  # already gone (a concurrent job, or a retried call that went through)
         self.retry(remove, 'RemoveAuthorizationRole')
 
 
 def neutral_content(oc):
-    """A pyVmomi ObjectContent -> (type, moid, {property: neutral value}), the form vcenter_fastread produces."""
+    """A pyVmomi ObjectContent -> (type, moid, {property: neutral value}), the form vcenter_soap produces."""
     props = {}
     for p in oc.propSet or []:
         val = p.val

@@ -114,7 +114,9 @@ summary:
 vcenters:
   description: One entry per vCenter and topology - C(vcenter), C(topology), C(hosts), C(only), C(offboard), C(context)
     and the result of M(tenantdr.asr.vcenter_tenants) (roles, plans, permissions, offboarding, audit, report, blocking,
-    writes).
+    writes), with O(tenantdr.asr.vcenter_tenants#module:result_detail=compact) for a converge unless the variable
+    C(tenantdr_vcenter_result_detail) says V(full) - the plans count their objects and the changes are grouped per
+    principal, action and permission.
   returned: unless the definitions were refused
   type: list
   elements: dict

@@ -96,8 +96,10 @@ options:
         with every VM it sees.
       - V(compact) keeps, per plan, the tenant, its access account, role, VMs and management servers plus
         C(object_count), and per audited tenant the counts of VMs it sees (C(visible_vm_count), C(own_vm_visible_count))
-        instead of the lists; everything that is wrong (foreign, unassigned or missing VMs, leaks) and every change
-        (RV(permissions)) stay whole. The tenants of O(tenants) that are neither onboarded nor offboarded by this run
+        instead of the lists; everything that is wrong (foreign, unassigned or missing VMs, leaks) stays whole. The
+        changes (C(changes) of RV(permissions) and RV(offboarding)) are grouped, one entry per principal, group flag,
+        action and before/after permission, with the paths of all its objects in C(objects) - every changed object is
+        still named. The tenants of O(tenants) that are neither onboarded nor offboarded by this run
         (the context) are audited all the same, but listed in RV(audit) and the summary lines only when something is
         wrong with them; C(tenants_not_listed) and one summary line count the others. On a vCenter of a thousand tenants
         the result of a run is then a few hundred kB at most, and a few kB for a one-tenant run, instead of several MB -
@@ -184,7 +186,12 @@ plans:
   type: list
   elements: dict
 permissions:
-  description: C(summary) (add, update, remove, unchanged, objects, writes) and C(changes) of the onboarded tenants' permissions.
+  description:
+    - C(summary) (add, update, remove, unchanged, objects, writes) and C(changes) of the onboarded tenants' permissions.
+    - A change is C(object) (moid), C(path), C(type), C(principal), C(group), C(action) (add, update, remove),
+      C(before) and C(after) (C(role), C(role_id), C(propagate); null when there is none). With
+      O(result_detail=compact) the changes are grouped (C(principal), C(group), C(action), C(before), C(after) and
+      C(objects), the paths).
   returned: always
   type: dict
 offboarding:

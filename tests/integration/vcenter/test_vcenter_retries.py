@@ -50,3 +50,17 @@ def test_retries_zero_fails_at_once(fresh_vcsim):
     res = run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants(), retries=0), expect_failure=True)
     assert 'retries' not in res and calls(fresh_vcsim, 'RetrievePropertiesEx') == 1
     assert '503' in res['msg']
+
+
+@pytest.mark.parametrize('method', ['RemoveEntityPermission', 'RemoveAuthorizationRole'])
+def test_a_removal_whose_answer_was_lost_is_done(fresh_vcsim, method):
+    """Offboarding: the removal went through and its answer was lost; the retried call finds nothing left to remove
+    (vCenter's NotFound), which is what was asked - the run goes on, and a re-run has nothing to do."""
+    run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants(), **FAST))
+    everyone = ['acme', 'globex', 'initech']
+    fresh_vcsim.inject_fault(method, kind='drop_after', count=1)
+    res = run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants(), offboard=everyone, **FAST))
+    assert [r['call'] for r in res['retries']] == [method] and res['retries'][0]['attempt'] == 1
+    assert res['offboarding']['summary']['remove'] > 0 and res['offboarding']['roles_deleted']
+    again = run_module(MODULE, fresh_vcsim.connection_args(tenants=tenants(), offboard=everyone, **FAST))
+    assert again['writes'] == 0 and not again['changed'] and not again['offboarding']['roles_deleted']

@@ -1,15 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: tenantdr.asr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fast path for the two bulk reads (RetrievePropertiesEx over the inventory, RetrieveAllPermissions).
+"""SOAP without a pyVmomi object per element: the two bulk reads and the permission writes.
 
-pyVmomi builds a vmodl object for every XML element of a response; for a 1,000-tenant vCenter that is ~75% of a
-module's CPU (docs/benchmarks/issue12/findings.md). Here the request is still serialised by pyVmomi and sent on its
-session, but a 200 response is parsed with ``xml.etree.ElementTree`` straight into the plain data the Snapshot holds.
+pyVmomi builds a vmodl object for every XML element of a response and every argument of a request; for a 1,000-tenant
+vCenter that is most of a module's CPU (docs/benchmarks/issue12/findings.md). Everything here goes over pyVmomi's
+session (its stub: cookie, connection pool, SOAPAction version).
 
-Anything unexpected (another stub type, a non-200 answer, a fault, an element this parser does not know) returns
-None and the caller uses pyVmomi's normal path, which raises the proper fault. Values are "neutral": a managed object
-reference is its moid, arrays are lists, roles/privileges/fields/custom values are the tuples and dicts below.
+- Reads (RetrievePropertiesEx over the inventory, RetrieveAllPermissions): the request is serialised by pyVmomi; a 200
+  answer is parsed straight into the plain data the Snapshot holds. Anything unexpected (another stub type, a non-200
+  answer, a fault, an element this parser does not know) returns None or raises :class:`FastReadUnavailable`, and the
+  caller uses pyVmomi's normal path, which raises the proper fault. Values are "neutral": a managed object reference is
+  its moid, arrays are lists, roles/privileges/fields/custom values are the tuples and dicts below.
+- Writes (SetEntityPermissions, RemoveEntityPermission: :class:`PermissionWrites`): the envelope, ``_this`` and the
+  entity are pyVmomi's serialisation for the session's API version, made once per method and entity type; the
+  permission elements are filled in here in the order of the WSDL's ``Permission`` sequence. A success answer is not
+  parsed; a fault is deserialised by pyVmomi and raised as the vmodl fault pyVmomi would raise.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ import zlib
 import xml.etree.ElementTree as ET
 
 from http.cookies import SimpleCookie
+from xml.sax.saxutils import escape
 
 XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
 _TRUE = ('true', '1')
@@ -35,24 +42,27 @@ def _local(tag):
     return tag.rsplit('}', 1)[-1]
 
 
-def raw_call(stub, mo, method, args):
-    """Send ``mo.method(*args)`` on pyVmomi's stub; return the body of a 200 answer, None otherwise."""
+def _soap_stub(stub):
+    """True when ``stub`` is pyVmomi's plain SOAP stub (the only one these fast paths know how to talk on)."""
     try:
         from pyVmomi.SoapAdapter import SoapStubAdapter  # pylint: disable=import-outside-toplevel
     except ImportError:  # pragma: no cover
-        return None
-    if type(stub) is not SoapStubAdapter:  # pylint: disable=unidiomatic-typecheck
-        return None
-    info = mo._GetMethodInfo(method)  # pylint: disable=protected-access
+        return False
+    return type(stub) is SoapStubAdapter  # pylint: disable=unidiomatic-typecheck
+
+
+def _post(stub, request):
+    """POST ``request`` (bytes) on pyVmomi's session as pyVmomi does: its cookie, SOAPAction, custom headers, request
+    modifiers and connection pool; a new session cookie is taken over. Returns (status, reason, body decoded from its
+    Content-Encoding). A connection error drops the pooled connections, as pyVmomi does, and is raised."""
     headers = {'Cookie': stub.cookie, 'SOAPAction': stub.versionId, 'Content-Type': 'text/xml; charset=UTF-8',
                'User-Agent': 'tenantdr.asr (pyvmomi)'}
     headers.update(getattr(stub, '_customHeaders', None) or {})
-    req = stub.SerializeRequest(mo, info, args)
     for modifier in stub.requestModifierList:
-        req = modifier(req)
+        request = modifier(request)
     conn = stub.GetConnection()
     try:
-        conn.request('POST', stub.path, req, headers)
+        conn.request('POST', stub.path, request, headers)
         resp = conn.getresponse()
         body = resp.read()
     except Exception:
@@ -66,16 +76,115 @@ def raw_call(stub, mo, method, args):
         if session:
             stub.SetSessionId(session.value)
     stub.ReturnConnection(conn)
-    if resp.status == 500:
-        return None  # a SOAP fault: pyVmomi's path repeats the call and raises the fault as a vmodl exception
-    if resp.status != 200:
-        raise http.client.HTTPException('%d %s' % (resp.status, resp.reason))  # as pyVmomi does (503: retried)
     encoding = (resp.getheader('Content-Encoding') or 'identity').lower()
     if encoding == 'gzip':
         body = gzip.decompress(body)
     elif encoding == 'deflate':
         body = zlib.decompress(body)
+    return resp.status, resp.reason, body
+
+
+def raw_call(stub, mo, method, args):
+    """Send ``mo.method(*args)`` (serialised by pyVmomi) on pyVmomi's stub; return the body of a 200 answer, None
+    for a fault or another stub type (the caller then uses pyVmomi's path)."""
+    if not _soap_stub(stub):
+        return None
+    info = mo._GetMethodInfo(method)  # pylint: disable=protected-access
+    status, reason, body = _post(stub, stub.SerializeRequest(mo, info, args))
+    if status == 500:
+        return None  # a SOAP fault: pyVmomi's path repeats the call and raises the fault as a vmodl exception
+    if status != 200:
+        raise http.client.HTTPException('%d %s' % (status, reason))  # as pyVmomi does (503: retried)
     return body
+
+
+# --------------------------------------------------------------------------------------------
+# Permission writes
+
+#: One ``Permission`` data object of a SetEntityPermissions request, its elements in the WSDL's sequence order
+#: (entity, principal, group, roleId, propagate; ``entity`` is left out in a request, as pyVmomi leaves it out).
+PERMISSION_ELEMENT = ('<permission><principal>%s</principal><group>%s</group><roleId>%d</roleId>'
+                      '<propagate>%s</propagate></permission>')
+_MARK = 'tenantdr0soap0mark'
+_XML_BOOL = {True: 'true', False: 'false'}
+
+
+class PermissionWrites:
+    """SetEntityPermissions and RemoveEntityPermission on one session, each request built from a template that pyVmomi
+    serialised once (per method, entity type and, for a removal, group flag) with marks where the values go.
+
+    :meth:`for_session` returns None when the session is not pyVmomi's plain SOAP stub; a method returns False when it
+    has no template for the request (the caller then makes the call through pyVmomi)."""
+
+    def __init__(self, stub, auth, entity_class):
+        self.stub, self.auth, self.entity_class = stub, auth, entity_class
+        self._templates = {}
+
+    @classmethod
+    def for_session(cls, stub, auth, entity_class):
+        """``entity_class(type name)`` -> the pyVmomi managed object class of an entity type (vim.<type>)."""
+        return cls(stub, auth, entity_class) if _soap_stub(stub) else None
+
+    def _template(self, method, typ, group=None):
+        key = (method, typ, group)
+        parts = self._templates.get(key)
+        if parts is None:
+            info = self.auth._GetMethodInfo(method)  # pylint: disable=protected-access
+            entity = self.entity_class(typ)(_MARK, self.stub)
+            args = [entity, []] if method == 'SetEntityPermissions' else [entity, _MARK, bool(group)]
+            text = self.stub.SerializeRequest(self.auth, info, args).decode('utf-8')
+            closing = '</%s>' % method
+            parts = text.split(_MARK)
+            if method == 'SetEntityPermissions':
+                # the permissions go where pyVmomi put the (empty) permission list: right before the closing tag
+                if len(parts) != 2 or parts[1].count(closing) != 1:
+                    parts = ()
+                else:
+                    parts = (parts[0],) + tuple(parts[1].split(closing)) + (closing,)
+            elif len(parts) != 3:
+                parts = ()
+            self._templates[key] = parts
+        return parts
+
+    def set_entity_permissions(self, typ, moid, perms):
+        """SetEntityPermissions(entity ``typ``:``moid``, ``perms`` [{principal, group, role_id, propagate}]).
+        Returns False without a template (nothing sent); raises what the call raises (a vmodl fault on a SOAP fault)."""
+        parts = self._template('SetEntityPermissions', typ)
+        if not parts:
+            return False
+        before, after, tail, closing = parts
+        body = ''.join(PERMISSION_ELEMENT % (escape(p['principal']), _XML_BOOL[bool(p['group'])], int(p['role_id']),
+                                             _XML_BOOL[bool(p['propagate'])]) for p in perms)
+        self._send('SetEntityPermissions', before + escape(moid) + after + body + closing + tail)
+        return True
+
+    def remove_entity_permission(self, typ, moid, principal, group):
+        """RemoveEntityPermission(entity ``typ``:``moid``, ``principal``, ``group``); False without a template."""
+        parts = self._template('RemoveEntityPermission', typ, bool(group))
+        if not parts:
+            return False
+        self._send('RemoveEntityPermission', parts[0] + escape(moid) + parts[1] + escape(principal) + parts[2])
+        return True
+
+    def _send(self, method, request):
+        status, reason, body = _post(self.stub, request.encode('utf-8'))
+        if status == 200:
+            return
+        if status == 500:
+            raise self._fault(method, body, reason)
+        raise http.client.HTTPException('%d %s' % (status, reason))  # as pyVmomi does (503: retried)
+
+    def _fault(self, method, body, reason):
+        """The vmodl fault of a 500 answer, deserialised by pyVmomi (what pyVmomi's own call would raise)."""
+        from pyVmomi.SoapAdapter import SoapResponseDeserializer  # pylint: disable=import-outside-toplevel
+        info = self.auth._GetMethodInfo(method)  # pylint: disable=protected-access
+        try:
+            fault = SoapResponseDeserializer(self.stub).Deserialize(body, info.result)
+        except Exception:  # pylint: disable=broad-except
+            fault = None
+        if isinstance(fault, Exception):
+            return fault
+        return http.client.HTTPException('500 %s (no SOAP fault in the answer)' % reason)
 
 
 def _returnvals(body):

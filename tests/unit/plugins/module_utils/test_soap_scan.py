@@ -1,12 +1,12 @@
-"""The bulk-read scanner (vcenter_fastread.scan_*) against answers written by hand in the shape a real vCenter sends
+"""The bulk-read scanner (vcenter_soap.scan_*) against answers written by hand in the shape a real vCenter sends
 (vim25 default namespace, ``xsi:`` declared on the envelope, escaped names), and its hand-over to the tree parser for
 anything it does not account for. The simulator's answers are compared with pyVmomi's parser in
-tests/integration/vcenter/test_vcenter_fastread.py."""
+tests/integration/vcenter/test_vcenter_soap.py."""
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.tenantdr.asr.plugins.module_utils import vcenter_fastread as fr
+from ansible_collections.tenantdr.asr.plugins.module_utils import vcenter_soap as fr
 
 ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" '
             'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
