@@ -90,9 +90,11 @@ options:
         the one session. vCenter serves them concurrently, so onboarding or offboarding many tenants over a network
         waits for one round trip per O(parallel_writes) writes, not per write. Each write is an upsert or an
         idempotent removal, so their order does not matter. V(1) sends them one after another.
+      - With 16 in flight, a network round trip of 3 ms adds about 2,600 x 3 ms / 16 = 0.5 s to the 2,600 removals of a
+        100-tenant offboarding. Lower it for a vCenter that must not serve that many calls of one client at once.
       - If not set, the value of the E(TENANTDR_VCENTER_PARALLEL_WRITES) environment variable is used.
     type: int
-    default: 8
+    default: 16
 requirements:
   - pyvmomi >= 8.0.1.0
 """

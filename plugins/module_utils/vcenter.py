@@ -63,7 +63,7 @@ def vcenter_argument_spec() -> dict:
         retries=dict(type='int', default=4, fallback=(env_fallback, ['TENANTDR_VCENTER_RETRIES'])),
         fast_read=dict(type='bool', default=True),
         fast_write=dict(type='bool', default=True),
-        parallel_writes=dict(type='int', default=8, fallback=(env_fallback, ['TENANTDR_VCENTER_PARALLEL_WRITES'])),
+        parallel_writes=dict(type='int', default=16, fallback=(env_fallback, ['TENANTDR_VCENTER_PARALLEL_WRITES'])),
     )
 
 

@@ -40,7 +40,7 @@ def test_parameters_get_the_module_defaults_and_the_bulk_list_is_handed_on_as_it
     job = VCenterTask(vcenter_tenants_options(), dict(CONNECTION, tenants=TENANTS), check_mode=True, bulk=('tenants',))
     assert job.run(work) == dict(changed=False, check=True)
     assert seen['tenants'] is TENANTS  # not copied
-    assert (seen['port'], seen['validate_certs'], seen['retries'], seen['parallel_writes']) == (443, True, 4, 8)
+    assert (seen['port'], seen['validate_certs'], seen['retries'], seen['parallel_writes']) == (443, True, 4, 16)
     assert (seen['mode'], seen['result_detail'], seen['offboard'], seen['only']) == ('converge', 'full', [], None)
     assert seen['inventory_snapshot_max_age'] == 300 and seen['delete_unused_roles'] is True
 
