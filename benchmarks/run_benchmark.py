@@ -25,6 +25,7 @@ Not a test: nothing here asserts timings. Scratch files go to benchmarks/output/
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -468,30 +469,41 @@ def run_plan(sim, rundir, forks, vars_file):
         return json.load(f), row
 
 
-def bench_ours(args, T, V, delay, spec, rundir, flavour, audit_available):
-    rows, perms = [], None
+def bench_ours(args, T, V, delays, spec, rundirs, flavour, audit_available):
+    """This collection's phases on one simulator per latency in ``delays`` ({delay: rundir} in ``rundirs``), each phase
+    run on every simulator in turn (0 ms, 3 ms, then the next phase at 0 ms, 3 ms, ...): the figures of each latency
+    meet the same speeds of a shared machine, whose speed changes from one minute to the next. Returns
+    {delay: (rows, plan, permissions after onboarding)}."""
     tenants = [tenant_name(i + 1) for i in range(T)]
     new_tenant = tenant_name(T + 1) if (args.one_new_tenant and flavour == 'playbooks') else None
     if new_tenant:
         spec = generated_inventory(T + 1, V)
-    with VCenterSimulator(spec, delay_ms=delay, start_timeout=600) as sim:
-        log('T=%d V=%d delay=%dms tenantdr.asr (%s): simulator up in %.1f s' % (T, V, delay, flavour, sim.startup_seconds))
-        vars_file = write_vars(rundir, sim, tenants)
-        plan, _plan_usage = run_plan(sim, rundir, args.forks, vars_file)
-        seen = {}
-        for phase, pb_args, env in ours_phases(flavour, rundir, sim, tenants, vars_file, audit_available, new_tenant,
-                                               args.repeat, args.repeat_onboard):
-            seen[phase] = seen.get(phase, 0) + 1
-            row = run_phase(sim, rundir, 'ours-%s-%s-%d' % (flavour, phase, seen[phase]), pb_args, args.forks, env)
-            row.update(phase=phase, repeat=seen[phase])
-            rows.append(row)
-            if phase == 'onboard':
-                perms = tenant_permissions(read_permissions(sim))
-                row['tenant_permissions'] = len(perms)
-            if phase == 'offboard':
-                left = tenant_permissions(read_permissions(sim))
-                row['tenant_permissions_left'] = len(left)
-    return rows, plan, perms
+    with contextlib.ExitStack() as stack:
+        labs = []
+        for delay in delays:
+            sim = stack.enter_context(VCenterSimulator(spec, delay_ms=delay, start_timeout=600))
+            log('T=%d V=%d delay=%dms tenantdr.asr (%s): simulator up in %.1f s'
+                % (T, V, delay, flavour, sim.startup_seconds))
+            vars_file = write_vars(rundirs[delay], sim, tenants)
+            plan, _plan_usage = run_plan(sim, rundirs[delay], args.forks, vars_file)
+            labs.append(dict(delay=delay, sim=sim, plan=plan, rows=[], seen={}, perms=None,
+                             phases=ours_phases(flavour, rundirs[delay], sim, tenants, vars_file, audit_available,
+                                                new_tenant, args.repeat, args.repeat_onboard)))
+        for step in range(len(labs[0]['phases'])):
+            for lab in labs:
+                phase, pb_args, env = lab['phases'][step]
+                lab['seen'][phase] = lab['seen'].get(phase, 0) + 1
+                label = 'ours-%s-%s-%d%s' % (flavour, phase, lab['seen'][phase],
+                                             '' if len(labs) == 1 else '@%dms' % lab['delay'])
+                row = run_phase(lab['sim'], rundirs[lab['delay']], label, pb_args, args.forks, env)
+                row.update(phase=phase, repeat=lab['seen'][phase])
+                lab['rows'].append(row)
+                if phase == 'onboard':
+                    lab['perms'] = tenant_permissions(read_permissions(lab['sim']))
+                    row['tenant_permissions'] = len(lab['perms'])
+                if phase == 'offboard':
+                    row['tenant_permissions_left'] = len(tenant_permissions(read_permissions(lab['sim'])))
+    return {lab['delay']: (lab['rows'], lab['plan'], lab['perms']) for lab in labs}
 
 
 def bench_community(args, T, V, delay, spec, rundir):
@@ -528,7 +540,10 @@ def main(argv=None):
     ap.add_argument('--tenants', type=int, nargs='+', default=[10, 100, 1000], help='tenant counts T (default 10 100 1000)')
     ap.add_argument('--vms', type=int, default=5, help='VMs per tenant V (default 5), plus one configuration server each')
     ap.add_argument('--delay-ms', type=int, nargs='+', default=[0],
-                    help='simulator latency per SOAP call in ms; several values run everything once per value')
+                    help='simulator latency per SOAP call in ms; several values run everything once per value, '
+                         "this collection's phases alternating between the values (one simulator per value)")
+    ap.add_argument('--sequential-delays', action='store_true',
+                    help='run everything of one --delay-ms value before the next, instead of alternating')
     ap.add_argument('--skip-community-above', type=int, default=100,
                     help='run the community.vmware loop only for T <= this (default 100)')
     ap.add_argument('--community-phases', nargs='+', default=['onboard', 'rerun', 'offboard'],
@@ -579,41 +594,48 @@ def main(argv=None):
     rows, checks = [], []
     cases = [(T, args.vms) for T in args.tenants]
     sweep = [(args.vms_sweep_tenants, v) for v in (args.vms_sweep or []) if (args.vms_sweep_tenants, v) not in cases]
-    for delay in args.delay_ms:
+    # this collection's runs of all latencies alternate (bench_ours); --sequential-delays runs one latency after the other
+    groups = [[d] for d in args.delay_ms] if args.sequential_delays else [list(args.delay_ms)]
+    for delays in groups:
         for T, V in cases + sweep:
             in_sweep = (T, V) in sweep
             spec = generated_inventory(T, V)
             counts = inventory_counts(spec)
-            rundir = os.path.join(WORK, 'T%04d_V%02d_d%d' % (T, V, delay))
-            os.makedirs(rundir, exist_ok=True)
-            base = dict(tenants=T, vms=V, delay_ms=delay, inventory_objects=counts['total'], sweep=in_sweep)
-            ours_perms = plan = None
+            rundirs = {d: os.path.join(WORK, 'T%04d_V%02d_d%d' % (T, V, d)) for d in delays}
+            for rundir in rundirs.values():
+                os.makedirs(rundir, exist_ok=True)
+            ours = {d: (None, None) for d in delays}   # delay -> (permissions after onboarding, plan)
             if 'ours' in args.tools:
                 for flavour in flavours:
-                    ours_rows, plan, perms = bench_ours(args, T, V, delay, spec, rundir, flavour, audit_available)
-                    if ours_perms is None:
-                        ours_perms = perms
-                    elif perms != ours_perms:
-                        log('  WARNING: the %s flavour left different permissions after onboarding' % flavour)
-                        checks.append(dict(tenants=T, vms=V, delay_ms=delay, flavours_agree=False))
-                    if in_sweep:
-                        ours_rows = [r for r in ours_rows if r['phase'] in ('onboard', 'rerun')]
-                    for r in ours_rows:
-                        r.update(base, tool='tenantdr.asr', flavour=flavour)
-                        r['planned_permissions'] = sum(len(p['objects']) for p in plan['plans'])
-                    rows.extend(ours_rows)
-            if 'community' in args.tools and T <= args.skip_community_above and not in_sweep:
-                comm_rows, comm_perms = bench_community(args, T, V, delay, spec, rundir)
-                for r in comm_rows:
-                    r.update(base, tool='community.vmware %s' % community_version)
-                    if plan:
-                        r['planned_permissions'] = sum(len(p['objects']) for p in plan['plans'])
-                rows.extend(comm_rows)
-                if ours_perms is not None and comm_perms is not None:
-                    same = ours_perms == comm_perms
-                    checks.append(dict(tenants=T, vms=V, delay_ms=delay, same_permissions=same,
-                                       tenantdr_asr=len(ours_perms), community=len(comm_perms)))
-                    log('  same permissions after onboarding: %s (%d vs %d)' % (same, len(ours_perms), len(comm_perms)))
+                    by_delay = bench_ours(args, T, V, delays, spec, rundirs, flavour, audit_available)
+                    for delay, (ours_rows, plan, perms) in by_delay.items():
+                        if ours[delay][0] is None:
+                            ours[delay] = (perms, plan)
+                        elif perms != ours[delay][0]:
+                            log('  WARNING: the %s flavour left different permissions after onboarding' % flavour)
+                            checks.append(dict(tenants=T, vms=V, delay_ms=delay, flavours_agree=False))
+                        if in_sweep:
+                            ours_rows = [r for r in ours_rows if r['phase'] in ('onboard', 'rerun')]
+                        for r in ours_rows:
+                            r.update(tenants=T, vms=V, delay_ms=delay, inventory_objects=counts['total'], sweep=in_sweep,
+                                     tool='tenantdr.asr', flavour=flavour)
+                            r['planned_permissions'] = sum(len(p['objects']) for p in plan['plans'])
+                        rows.extend(ours_rows)
+            for delay in delays:
+                if 'community' in args.tools and T <= args.skip_community_above and not in_sweep:
+                    ours_perms, plan = ours[delay]
+                    comm_rows, comm_perms = bench_community(args, T, V, delay, spec, rundirs[delay])
+                    for r in comm_rows:
+                        r.update(tenants=T, vms=V, delay_ms=delay, inventory_objects=counts['total'], sweep=in_sweep,
+                                 tool='community.vmware %s' % community_version)
+                        if plan:
+                            r['planned_permissions'] = sum(len(p['objects']) for p in plan['plans'])
+                    rows.extend(comm_rows)
+                    if ours_perms is not None and comm_perms is not None:
+                        same = ours_perms == comm_perms
+                        checks.append(dict(tenants=T, vms=V, delay_ms=delay, same_permissions=same,
+                                           tenantdr_asr=len(ours_perms), community=len(comm_perms)))
+                        log('  same permissions after onboarding: %s (%d vs %d)' % (same, len(ours_perms), len(comm_perms)))
             loads.append(loadavg())
 
     results = dict(
