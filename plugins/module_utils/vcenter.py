@@ -646,7 +646,7 @@ class VCenterConnection:
         if self.writes is not None:
             if self.retry(lambda: self.writes.set_entity_permissions(typ, moid, perms), 'SetEntityPermissions'):
                 return
-        entity = getattr(vim, typ)(moid, self.si._stub)
+        entity = self.entity(snapshot, moid)
         batch = [vim.AuthorizationManager.Permission(principal=p['principal'], group=p['group'], roleId=p['role_id'],
                                                      propagate=p['propagate']) for p in perms]
         self.retry(lambda: self.auth.SetEntityPermissions(entity, batch), 'SetEntityPermissions')
@@ -658,7 +658,7 @@ class VCenterConnection:
         def remove():
             try:
                 if self.writes is None or not self.writes.remove_entity_permission(typ, moid, principal, group):
-                    self.auth.RemoveEntityPermission(getattr(vim, typ)(moid, self.si._stub), principal, group)
+                    self.auth.RemoveEntityPermission(self.entity(snapshot, moid), principal, group)
             except vim.fault.NotFound:
                 pass
         self.retry(remove, 'RemoveEntityPermission')
