@@ -475,9 +475,7 @@ class VCenterConnection:
             return None
         contents, token = soap.parse_property_contents(body)
         while token:
-            body = soap.raw_call(stub, pc, 'ContinueRetrievePropertiesEx', [token])
-            if body is None:
-                raise soap.FastReadUnavailable('continuation page refused')
+            body = soap.raw_call(stub, pc, 'ContinueRetrievePropertiesEx', [token])  # same stub: an answer or a fault
             page, token = soap.parse_property_contents(body)
             contents.extend(page)
         return contents

@@ -8,14 +8,15 @@ vCenter that is most of a module's CPU (docs/benchmarks/issue12/findings.md). Ev
 session (its stub: cookie, connection pool, SOAPAction version).
 
 - Reads (RetrievePropertiesEx over the inventory, RetrieveAllPermissions): the request is serialised by pyVmomi; a 200
-  answer is parsed straight into the plain data the Snapshot holds. Anything unexpected (another stub type, a non-200
-  answer, a fault, an element this parser does not know) returns None or raises :class:`FastReadUnavailable`, and the
-  caller uses pyVmomi's normal path, which raises the proper fault. Values are "neutral": a managed object reference is
-  its moid, arrays are lists, roles/privileges/fields/custom values are the tuples and dicts below.
+  answer is parsed straight into the plain data the Snapshot holds. Another stub type returns None, and an answer this
+  parser does not know raises :class:`FastReadUnavailable`; the caller then uses pyVmomi's normal path. Values are
+  "neutral": a managed object reference is its moid, arrays are lists, roles/privileges/fields/custom values are the
+  tuples and dicts below.
 - Writes (SetEntityPermissions, RemoveEntityPermission: :class:`PermissionWrites`): the envelope, ``_this`` and the
   entity are pyVmomi's serialisation for the session's API version, made once per method and entity type; the
   permission elements are filled in here in the order of the WSDL's ``Permission`` sequence. A success answer is not
-  parsed; a fault is deserialised by pyVmomi and raised as the vmodl fault pyVmomi would raise.
+  parsed.
+- Both: a SOAP fault is deserialised by pyVmomi and raised as the vmodl fault pyVmomi would raise (:func:`_answer`).
 """
 from __future__ import annotations
 
@@ -84,18 +85,30 @@ def _post(stub, request):
     return resp.status, resp.reason, body
 
 
+def _answer(stub, info, status, reason, body):
+    """The body of a 200 answer to the method ``info``; for a 500, the vmodl fault it carries, deserialised by pyVmomi
+    and raised as pyVmomi's own call raises it; any other status an HTTPException, as pyVmomi raises (503: retried)."""
+    if status == 200:
+        return body
+    if status != 500:
+        raise http.client.HTTPException('%d %s' % (status, reason))
+    from pyVmomi.SoapAdapter import SoapResponseDeserializer  # pylint: disable=import-outside-toplevel
+    try:
+        fault = SoapResponseDeserializer(stub).Deserialize(body, info.result)
+    except Exception:  # pylint: disable=broad-except
+        fault = None
+    if isinstance(fault, Exception):
+        raise fault
+    raise http.client.HTTPException('500 %s (no SOAP fault in the answer)' % reason)
+
+
 def raw_call(stub, mo, method, args):
-    """Send ``mo.method(*args)`` (serialised by pyVmomi) on pyVmomi's stub; return the body of a 200 answer, None
-    for a fault or another stub type (the caller then uses pyVmomi's path)."""
+    """Send ``mo.method(*args)`` (serialised by pyVmomi) on pyVmomi's stub; return the body of a 200 answer (a fault
+    is raised, see :func:`_answer`); None for another stub type (the caller then uses pyVmomi's path)."""
     if not _soap_stub(stub):
         return None
     info = mo._GetMethodInfo(method)  # pylint: disable=protected-access
-    status, reason, body = _post(stub, stub.SerializeRequest(mo, info, args))
-    if status == 500:
-        return None  # a SOAP fault: pyVmomi's path repeats the call and raises the fault as a vmodl exception
-    if status != 200:
-        raise http.client.HTTPException('%d %s' % (status, reason))  # as pyVmomi does (503: retried)
-    return body
+    return _answer(stub, info, *_post(stub, stub.SerializeRequest(mo, info, args)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,24 +180,8 @@ class PermissionWrites:
         return True
 
     def _send(self, method, request):
-        status, reason, body = _post(self.stub, request.encode('utf-8'))
-        if status == 200:
-            return
-        if status == 500:
-            raise self._fault(method, body, reason)
-        raise http.client.HTTPException('%d %s' % (status, reason))  # as pyVmomi does (503: retried)
-
-    def _fault(self, method, body, reason):
-        """The vmodl fault of a 500 answer, deserialised by pyVmomi (what pyVmomi's own call would raise)."""
-        from pyVmomi.SoapAdapter import SoapResponseDeserializer  # pylint: disable=import-outside-toplevel
-        info = self.auth._GetMethodInfo(method)  # pylint: disable=protected-access
-        try:
-            fault = SoapResponseDeserializer(self.stub).Deserialize(body, info.result)
-        except Exception:  # pylint: disable=broad-except
-            fault = None
-        if isinstance(fault, Exception):
-            return fault
-        return http.client.HTTPException('500 %s (no SOAP fault in the answer)' % reason)
+        _answer(self.stub, self.auth._GetMethodInfo(method),  # pylint: disable=protected-access
+                *_post(self.stub, request.encode('utf-8')))
 
 
 def _returnvals(body):

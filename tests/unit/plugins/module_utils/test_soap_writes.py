@@ -1,6 +1,7 @@
 """The permission writes sent as SOAP text (vcenter_soap.PermissionWrites): byte for byte the request pyVmomi's own
 serialiser makes for the same call, for every API version and entity type the collection writes on; a fault answer
-raised as the vmodl fault pyVmomi raises; other answers as pyVmomi reports them. The transport is replaced by a
+raised as the vmodl fault pyVmomi raises (for the bulk reads' calls too, with the one request sent); other answers
+as pyVmomi reports them. The transport is replaced by a
 recorder (no vCenter here: tests/integration/vcenter/test_vcenter_soap.py sends them to the simulator)."""
 from __future__ import annotations
 
@@ -163,3 +164,14 @@ def test_only_pyvmomis_plain_soap_stub_gets_the_fast_path():
     auth = vim.AuthorizationManager('AuthorizationManager', stub)
     assert vcenter_soap.PermissionWrites.for_session(stub, auth, lambda typ: getattr(vim, typ)) is None
     assert vcenter_soap.PermissionWrites.for_session(None, auth, lambda typ: getattr(vim, typ)) is None
+
+
+def test_a_read_answered_with_a_fault_raises_it_after_one_request(monkeypatch):
+    sent = Recorder((500, 'Internal Server Error', NO_PERMISSION_FAULT))
+    monkeypatch.setattr(vcenter_soap, '_post', sent)
+    stub, auth, _writes = session('vim.version.v8_0_1_0')
+    with pytest.raises(vim.fault.NoPermission):
+        vcenter_soap.raw_call(stub, auth, 'RetrieveAllPermissions', [])
+    assert sent.requests == [pyvmomi_request(stub, auth, 'RetrieveAllPermissions', [])]
+    monkeypatch.setattr(vcenter_soap, '_post', Recorder((200, 'OK', b'<answer/>')))
+    assert vcenter_soap.raw_call(stub, auth, 'RetrieveAllPermissions', []) == b'<answer/>'
